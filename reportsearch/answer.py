@@ -1,0 +1,63 @@
+"""Extractive helpers: sentence spans of a passage, matched-term highlights and the answer-sentence choice."""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+
+_CLAUSE_END = re.compile(r"[。！？!?；;]+[”’」』]?")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences (split after 。！？；) of a passage, whitespace excluded."""
+    spans, start = [], 0
+    for m in _CLAUSE_END.finditer(text):
+        spans.append((start, m.end()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def highlight_spans(folded_text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+    """Merged [start, end) spans where any term occurs in the (length-preserving) folded text."""
+    marks: list[tuple[int, int]] = []
+    for term in terms:
+        if not term:
+            continue
+        i = folded_text.find(term)
+        while i >= 0:
+            marks.append((i, i + len(term)))
+            i = folded_text.find(term, i + 1)
+    marks.sort()
+    merged: list[list[int]] = []
+    for a, b in marks:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
+def choose_answer(spans: Sequence[tuple[int, int]], highlights: Sequence[tuple[int, int]],
+                  sims: Sequence[float] | None = None, skip_first: bool = False,
+                  term_weight: float = 0.05) -> int:
+    """Index of the best sentence: semantic similarity plus a bonus per highlighted character.
+
+    `skip_first` drops a leading clause label (`加快智能改造。`) when there is anything else to choose.
+    """
+    if not spans:
+        return -1
+    candidates = list(range(1, len(spans))) if skip_first and len(spans) > 1 else list(range(len(spans)))
+    sims = np.zeros(len(spans)) if sims is None else np.asarray(sims, dtype=float)
+
+    def covered(a: int, b: int) -> int:
+        return sum(max(0, min(b, y) - max(a, x)) for x, y in highlights)
+
+    def score(i: int) -> float:
+        a, b = spans[i]
+        return float(sims[i]) + term_weight * min(covered(a, b), 10)
+
+    return max(candidates, key=lambda i: (score(i), -i))

@@ -1,0 +1,61 @@
+"""Dense retrieval: FAISS inner product over normalized vectors, exact below a size threshold, HNSW above."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+EXACT_MAX = 200_000  # exact flat search up to here (about 25 ms per query at 384 dims); HNSW above
+
+
+class DenseIndex:
+    def __init__(self, index):
+        self.index = index
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, exact_max: int = EXACT_MAX) -> "DenseIndex":
+        import faiss
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        n, dim = vectors.shape
+        if n <= exact_max:
+            index = faiss.IndexFlatIP(dim)
+        else:
+            index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 80
+            index.hnsw.efSearch = 128
+        index.add(vectors)
+        return cls(index)
+
+    @property
+    def kind(self) -> str:
+        return "flat" if type(self.index).__name__ == "IndexFlatIP" else "hnsw"
+
+    @property
+    def count(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def dim(self) -> int:
+        return int(self.index.d)
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return (row ids, cosine scores) of the k nearest rows, best first."""
+        k = max(0, min(k, self.count))
+        if k == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        faiss.write_index(self.index, str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> "DenseIndex":
+        import faiss
+
+        return cls(faiss.read_index(str(path)))

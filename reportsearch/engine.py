@@ -1,0 +1,210 @@
+"""The search engine: query normalization, dense + keyword retrieval, fusion, collapsing, highlights and answers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .answer import choose_answer, highlight_spans, sentence_spans
+from .embedding import Embedder, load_embedder, requested_model
+from .errors import IndexMismatchError, QueryError
+from .fusion import fuse, ranking
+from .glossary import expand, load_glossary
+from .records import Answer, Hit, SearchResponse
+from .store import IndexStore, load_index
+from .textnorm import fold
+from .tokenize import query_terms, strip_question_words, tokenize
+
+MODES = ("hybrid", "semantic", "keyword")
+MAX_QUERY_CHARS = 1000
+MAX_TOP_K = 50
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Ranking settings; the defaults were tuned on eval/questions.jsonl (see models.md)."""
+
+    fusion: str = "weighted"
+    alpha: float = 0.5  # weight of the dense side in hybrid fusion
+    rrf_k: int = 60
+    candidates: int = 100  # per side, before fusion
+    glossary: bool = True
+    low_conf_dense: float = 0.80  # below this top cosine …
+    low_conf_coverage: float = 0.5  # … and below this share of query terms found, the answer is doubtful
+
+
+def normalize_query(query: object) -> tuple[str, list[str]]:
+    """Validate a query; return (display query, notices). Raises QueryError for empty input."""
+    if not isinstance(query, str):
+        raise QueryError("the query must be text")
+    q = _WS.sub(" ", query.replace("\x00", " ")).strip()
+    if not q:
+        raise QueryError("the query is empty: type a question or a keyword")
+    notices = []
+    if len(q) > MAX_QUERY_CHARS:
+        q = q[:MAX_QUERY_CHARS]
+        notices.append(f"the query was longer than {MAX_QUERY_CHARS} characters and was truncated")
+    return q, notices
+
+
+def check_mode(mode: object) -> str:
+    if mode not in MODES:
+        raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    return str(mode)
+
+
+def check_top_k(top_k: object) -> int:
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or not 1 <= int(top_k) <= MAX_TOP_K:
+        raise QueryError(f"top_k must be a whole number from 1 to {MAX_TOP_K}, got {top_k!r}")
+    return int(top_k)
+
+
+class SearchEngine:
+    """Loads the model and index once; `search` is cheap and thread-safe for reads."""
+
+    def __init__(self, store: IndexStore, embedder: Embedder | None, config: EngineConfig | None = None,
+                 glossary: dict | None = None):
+        self.store = store
+        self.embedder = embedder
+        self.config = config or EngineConfig()
+        self.glossary = load_glossary() if glossary is None else glossary
+        self.passages = store.passages
+        self.folded = [fold(p.text) for p in self.passages]
+        self._sentences_of: list[list[int]] = [[] for _ in self.passages]
+        for s, row in enumerate(store.sentence_rows[:, 0] if len(store.sentence_rows) else []):
+            self._sentences_of[int(row)].append(s)
+        self.neighbors = self._neighbors()
+        self.row_of = {p.id: i for i, p in enumerate(self.passages)}
+
+    @classmethod
+    def load(cls, index_dir: str | Path, model: str | None = None, config: EngineConfig | None = None,
+             embedder: Embedder | None = None) -> "SearchEngine":
+        store = load_index(Path(index_dir))
+        built_with = store.manifest.get("model")
+        if model and requested_model(model) != built_with:
+            raise IndexMismatchError(f"the index was built with {built_with!r}, not {model!r}; "
+                                     f"run `python ingest.py --model {model}` to rebuild it")
+        embedder = embedder or load_embedder(built_with)
+        if embedder.name != built_with or embedder.dim != store.manifest.get("dim"):
+            raise IndexMismatchError(f"model {embedder.name!r} ({embedder.dim} dims) does not match the index "
+                                     f"({built_with!r}, {store.manifest.get('dim')} dims); run `python ingest.py`")
+        return cls(store, embedder, config)
+
+    # ------------------------------------------------------------ helpers
+    def _neighbors(self) -> list[tuple[str, ...]]:
+        def group(p):
+            return (p.doc, p.section[:3])
+        out = []
+        for i, p in enumerate(self.passages):
+            ids = []
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(self.passages) and group(self.passages[j]) == group(p):
+                    ids.append(self.passages[j].id)
+            out.append(tuple(ids))
+        return out
+
+    def sections(self) -> list[str]:
+        """The L2 headings (or L1 where there is no L2), in report order: the choices for a section filter."""
+        seen = dict.fromkeys(p.section[1] if len(p.section) > 1 else p.section[0]
+                             for p in self.passages if p.section)
+        return list(seen)
+
+    def passage(self, pid: str):
+        i = self.row_of.get(pid)
+        return None if i is None else self.passages[i]
+
+    def _keyword_query(self, q: str) -> tuple[str, list[str]]:
+        fq = strip_question_words(fold(q))
+        extra = expand(fq, self.glossary) if self.config.glossary else []
+        return fq, extra
+
+    def _keyword_scores(self, fq: str, extra: list[str]) -> np.ndarray:
+        tokens = tokenize(" ".join([fq, *extra]), self.store.keyword.scheme, folded=True)
+        return self.store.keyword.scores(tokens)
+
+    def _dense_scores(self, qvec: np.ndarray) -> dict[int, float]:
+        ids, scores = self.store.dense.search(qvec, max(self.config.candidates, min(self.store.count, 2000)))
+        return {int(i): float(s) for i, s in zip(ids, scores)}
+
+    # ------------------------------------------------------------ search
+    def search(self, query: str, mode: str = "hybrid", top_k: int = 5, section: str | None = None) -> SearchResponse:
+        q, notices = normalize_query(query)
+        mode, top_k = check_mode(mode), check_top_k(top_k)
+        cfg = self.config
+        fq, extra = self._keyword_query(q)
+        kw = self._keyword_scores(fq, extra) if mode != "semantic" else None
+        qvec = self.embedder.encode_queries([q])[0] if mode != "keyword" else None
+        dense = self._dense_scores(qvec) if qvec is not None else {}
+        keyword: dict[int, float] = {}
+        if kw is not None:
+            top = np.argsort(-kw, kind="stable")[:cfg.candidates]
+            keyword = {int(i): float(kw[i]) for i in top if kw[i] > 0}
+        if mode == "semantic":
+            ranked = [(i, dense[i]) for i in ranking(dense)]
+        elif mode == "keyword":
+            ranked = [(i, keyword[i]) for i in ranking(keyword)]
+        else:
+            ranked = fuse(dense, keyword, cfg.fusion, cfg.alpha, cfg.rrf_k)
+        if section:
+            ranked = [(i, s) for i, s in ranked if section in self.passages[i].section]
+        terms = query_terms(q) + [t for t in extra if t]
+        hits = self._collect(ranked, top_k, terms, qvec)
+        low = self._low_confidence(q, hits, dense)
+        return SearchResponse(query=q, mode=mode, results=tuple(hits), low_confidence=low, notices=tuple(notices))
+
+    def _collect(self, ranked, top_k, terms, qvec) -> list[Hit]:
+        hits: list[Hit] = []
+        clauses: set[tuple] = set()
+        for i, score in ranked:
+            p = self.passages[i]
+            clause = (p.doc, p.section) if len(p.section) >= 3 else None
+            if clause is not None and clause in clauses:
+                continue  # another piece of a clause that already ranked higher
+            if clause is not None:
+                clauses.add(clause)
+            hl = highlight_spans(self.folded[i], terms)
+            hits.append(Hit(passage=p, score=score, rank=len(hits) + 1, highlights=tuple(hl),
+                            answer=self._answer(i, hl, qvec), neighbors=self.neighbors[i]))
+            if len(hits) == top_k:
+                break
+        return hits
+
+    def _answer(self, i: int, hl, qvec) -> Answer:
+        p = self.passages[i]
+        sids = self._sentences_of[i]
+        rows = self.store.sentence_rows
+        spans = [(int(rows[s, 1]), int(rows[s, 2])) for s in sids] or sentence_spans(p.text)
+        sims = None
+        if qvec is not None and sids and len(sids) == len(spans):
+            sims = self.store.sentence_vectors[sids] @ qvec
+        first = p.text[spans[0][0]:spans[0][1]].rstrip("。") if spans else ""
+        k = choose_answer(spans, hl, sims, skip_first=bool(p.section) and first in p.section)
+        a, b = spans[k] if k >= 0 else (0, len(p.text))
+        return Answer(p.text[a:b], a, b)
+
+    def _low_confidence(self, q: str, hits: list[Hit], dense: dict[int, float]) -> bool:
+        if not hits:
+            return True
+        cfg = self.config
+        terms = [t for t in query_terms(q) if not t.isascii() or t.isdigit() or "." in t]
+        coverage = None
+        if terms:
+            found = max(sum(t in self.folded[self.row_of[h.passage.id]] for t in terms) for h in hits[:3])
+            coverage = found / len(terms)
+        top_dense = max(dense.values()) if dense else None
+        if top_dense is None:
+            return coverage is None or coverage < cfg.low_conf_coverage
+        if coverage is None:
+            return top_dense < cfg.low_conf_dense
+        return top_dense < cfg.low_conf_dense and coverage < cfg.low_conf_coverage
+
+    def with_config(self, **changes) -> "SearchEngine":
+        """A copy sharing the loaded index and model, with other ranking settings (for tuning and eval)."""
+        clone = object.__new__(SearchEngine)
+        clone.__dict__.update(self.__dict__)
+        clone.config = replace(self.config, **changes)
+        return clone

@@ -1,0 +1,52 @@
+"""Pure rank-fusion functions for hybrid search: min-max weighted sum and reciprocal-rank fusion."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+METHODS = ("weighted", "rrf")
+
+
+def ranking(scores: Mapping[int, float]) -> list[int]:
+    """Ids by descending score; ties broken by id so results are deterministic."""
+    return sorted(scores, key=lambda i: (-scores[i], i))
+
+
+def minmax(scores: Mapping[int, float]) -> dict[int, float]:
+    """Scale to [0, 1]; a single value or all-equal values map to 1.0 (0.0 when every score is 0)."""
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    if hi == lo:
+        return {i: (1.0 if hi > 0 else 0.0) for i in scores}
+    return {i: (s - lo) / (hi - lo) for i, s in scores.items()}
+
+
+def weighted_sum(dense: Mapping[int, float], keyword: Mapping[int, float], alpha: float) -> dict[int, float]:
+    """alpha · minmax(dense) + (1 − alpha) · minmax(keyword); a passage absent from one side scores 0 there."""
+    d, k = minmax(dense), minmax(keyword)
+    return {i: alpha * d.get(i, 0.0) + (1 - alpha) * k.get(i, 0.0) for i in set(d) | set(k)}
+
+
+def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None, k: int = 60) -> dict[int, float]:
+    """Reciprocal-rank fusion: Σ w / (k + rank), ranks starting at 1. Empty rankings contribute nothing."""
+    weights = list(weights) if weights is not None else [1.0] * len(rankings)
+    if len(weights) != len(rankings):
+        raise ValueError("one weight per ranking")
+    out: dict[int, float] = {}
+    for w, ranked in zip(weights, rankings):
+        for r, i in enumerate(ranked, start=1):
+            out[i] = out.get(i, 0.0) + w / (k + r)
+    return out
+
+
+def fuse(dense: Mapping[int, float], keyword: Mapping[int, float], method: str = "weighted",
+         alpha: float = 0.5, rrf_k: int = 60) -> list[tuple[int, float]]:
+    """Fuse two score maps into one ranked list of (id, score)."""
+    if method == "weighted":
+        fused = weighted_sum(dense, keyword, alpha)
+    elif method == "rrf":
+        fused = rrf([ranking(dense), ranking(keyword)], [alpha, 1 - alpha], k=rrf_k)
+    else:
+        raise ValueError(f"unknown fusion method {method!r}; choose one of {', '.join(METHODS)}")
+    return [(i, fused[i]) for i in ranking(fused)]

@@ -1,0 +1,144 @@
+"""The index folder as one unit: manifest, passages, FAISS, BM25 and sentence vectors; atomic writes; checked loads."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .defaultmodel import sha256_file
+from .dense import DenseIndex
+from .errors import IndexMismatchError, IndexMissingError
+from .keyword import KeywordIndex
+from .records import Passage
+
+SCHEMA = 1
+_REBUILD = "run `python ingest.py` to rebuild it"
+
+
+@dataclass
+class IndexStore:
+    """Everything one search needs, loaded once."""
+
+    folder: Path
+    manifest: dict
+    passages: list[Passage]
+    dense: DenseIndex
+    keyword: KeywordIndex
+    sentence_vectors: np.ndarray  # (n_sentences, dim), normalized
+    sentence_rows: np.ndarray  # (n_sentences, 3): passage row, start, end
+    documents: dict = field(default_factory=dict)  # doc -> {"meta": ..., "outline": [...]}
+
+    @property
+    def count(self) -> int:
+        return len(self.passages)
+
+
+def write_index(folder: Path, manifest: dict, passages: list[Passage], dense: DenseIndex, keyword: KeywordIndex,
+                sentence_vectors: np.ndarray, sentence_rows: np.ndarray, documents: dict) -> Path:
+    """Write into a temporary sibling folder, then swap it in; an interrupted run leaves the old index intact."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.build-", dir=folder.parent))
+    os.chmod(tmp, 0o755)
+    try:
+        with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
+            for p in passages:
+                f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+        dense.save(tmp / "dense.faiss")
+        keyword.save(tmp / "keyword")
+        np.save(tmp / "sentences.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32))
+        np.save(tmp / "sentence_rows.npy", np.ascontiguousarray(sentence_rows, dtype=np.int64))
+        (tmp / "documents.json").write_text(json.dumps(documents, ensure_ascii=False, indent=1), encoding="utf-8")
+        if (folder / "README.md").is_file():
+            shutil.copy2(folder / "README.md", tmp / "README.md")
+        manifest = dict(manifest, schema=SCHEMA, count=len(passages),
+                        created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        _swap_in(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def _old_path(folder: Path) -> Path:
+    return folder.parent / f".{folder.name}.old"
+
+
+def _swap_in(tmp: Path, folder: Path) -> None:
+    old = _old_path(folder)
+    if old.exists():
+        shutil.rmtree(old)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(folder: Path) -> None:
+    """If a swap was interrupted between its two renames, put the previous index back."""
+    old = _old_path(folder)
+    if not (folder / "manifest.json").exists() and (old / "manifest.json").exists():
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(old, folder)
+
+
+def read_manifest(folder: Path) -> dict:
+    folder = Path(folder)
+    _recover(folder)
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise IndexMissingError(f"no index in {folder}/: run `python ingest.py` first")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise IndexMismatchError(f"{path} is not valid JSON; {_REBUILD}") from e
+    if manifest.get("schema") != SCHEMA:
+        raise IndexMismatchError(f"index schema {manifest.get('schema')} is not the supported {SCHEMA}; {_REBUILD}")
+    return manifest
+
+
+def check_sources(manifest: dict) -> None:
+    """Every recorded source that still exists must still have the recorded SHA-256."""
+    for src in manifest.get("sources", []):
+        p = Path(src["path"])
+        if p.is_file() and sha256_file(p) != src["sha256"]:
+            raise IndexMismatchError(f"{p} changed since the index was built; {_REBUILD}")
+
+
+def load_index(folder: Path, check_source_hashes: bool = True) -> IndexStore:
+    """Load and cross-check every part of the index; any disagreement is a named error."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if check_source_hashes:
+        check_sources(manifest)
+    try:
+        with open(folder / "passages.jsonl", encoding="utf-8") as f:
+            passages = [Passage.from_dict(json.loads(line)) for line in f if line.strip()]
+        dense = DenseIndex.load(folder / "dense.faiss")
+        keyword = KeywordIndex.load(folder / "keyword")
+        svec = np.load(folder / "sentences.npy", allow_pickle=False)
+        srows = np.load(folder / "sentence_rows.npy", allow_pickle=False)
+        documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        raise IndexMismatchError(f"index in {folder}/ is incomplete or damaged ({type(e).__name__}); "
+                                 f"{_REBUILD}") from e
+    n = manifest.get("count")
+    checks = [("passages.jsonl", len(passages)), ("dense.faiss", dense.count), ("keyword index", keyword.count)]
+    for what, got in checks:
+        if got != n:
+            raise IndexMismatchError(f"{what} holds {got} passages but the manifest says {n}; {_REBUILD}")
+    if dense.dim != manifest.get("dim") or (len(svec) and svec.shape[1] != manifest.get("dim")):
+        raise IndexMismatchError(f"vector dimension {dense.dim} does not match the manifest's "
+                                 f"{manifest.get('dim')}; {_REBUILD}")
+    if len(srows) != len(svec):
+        raise IndexMismatchError(f"sentence vectors and sentence rows disagree; {_REBUILD}")
+    return IndexStore(folder, manifest, passages, dense, keyword, svec, srows, documents)

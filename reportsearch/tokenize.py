@@ -1,0 +1,66 @@
+"""The Chinese keyword tokenizer shared by passages and queries: folded text → CJK bigrams and/or jieba words, plus numbers."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+from .textnorm import fold
+
+SCHEMES = ("bigram", "word", "bigram+word")
+DEFAULT_SCHEME = "bigram+word"
+_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:\.[0-9]+)*")
+# Question scaffolding that users type but reports never contain; dropped from keyword queries only.
+QUESTION_WORDS = ("有哪些", "哪些", "什么", "怎么样", "怎么", "如何", "多少", "几个", "是否", "有没有", "有无",
+                  "请问", "吗", "呢", "方面", "情况", "的话")
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def _cjk(ch: str) -> bool:
+    return ch >= "\u3400" and not ("a" <= ch <= "z" or "0" <= ch <= "9")
+
+
+def tokenize(text: str, scheme: str = DEFAULT_SCHEME, folded: bool = False) -> list[str]:
+    """Tokens for BM25. Numbers and Latin words are whole tokens (`13710`, `426.8`, `5g`, `lng`)."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown tokenizer scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    t = text if folded else fold(text)
+    out: list[str] = []
+    for m in _RUN.finditer(t):
+        run = m.group()
+        if not _cjk(run[0]):
+            out.append(run)
+            continue
+        if "bigram" in scheme:
+            out.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+        if "word" in scheme:
+            out.extend(w for w in _jieba().lcut_for_search(run, HMM=False) if len(w) >= 2 or "bigram" not in scheme)
+    return out
+
+
+def strip_question_words(folded_query: str) -> str:
+    for w in QUESTION_WORDS:
+        folded_query = folded_query.replace(w, " ")
+    return folded_query
+
+
+def query_terms(text: str) -> list[str]:
+    """Distinct surface terms of a query worth highlighting: numbers, Latin words, CJK bigrams."""
+    t = strip_question_words(fold(text))
+    terms: list[str] = []
+    for m in _RUN.finditer(t):
+        run = m.group()
+        if not _cjk(run[0]) or len(run) == 1:
+            terms.append(run)
+        else:
+            terms.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return list(dict.fromkeys(terms))
