@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,7 +17,7 @@ from .glossary import expand, load_glossary
 from .records import Answer, Hit, SearchResponse
 from .store import IndexStore, load_index
 from .textnorm import fold
-from .tokenize import query_terms, strip_question_words, tokenize
+from .tokenize import content_words, query_terms, strip_question_words, tokenize
 
 MODES = ("hybrid", "semantic", "keyword")
 MAX_QUERY_CHARS = 1000
@@ -33,8 +34,9 @@ class EngineConfig:
     rrf_k: int = 60
     candidates: int = 100  # per side, before fusion
     glossary: bool = True
-    low_conf_dense: float = 0.80  # below this top cosine …
-    low_conf_coverage: float = 0.5  # … and below this share of query terms found, the answer is doubtful
+    low_conf_coverage: float = 0.30  # IDF-weighted share of query words found in the top hits …
+    low_conf_dense_strong: float = 0.90  # … flags low confidence unless the dense match is this strong
+    low_conf_dense: float = 0.76  # queries without Chinese words (English) are judged by the dense score alone
 
 
 def normalize_query(query: object) -> tuple[str, list[str]]:
@@ -74,6 +76,7 @@ class SearchEngine:
         self.glossary = load_glossary() if glossary is None else glossary
         self.passages = store.passages
         self.folded = [fold(p.text) for p in self.passages]
+        self._joined = "\x1f".join(self.folded)
         self._sentences_of: list[list[int]] = [[] for _ in self.passages]
         for s, row in enumerate(store.sentence_rows[:, 0] if len(store.sentence_rows) else []):
             self._sentences_of[int(row)].append(s)
@@ -186,21 +189,41 @@ class SearchEngine:
         a, b = spans[k] if k >= 0 else (0, len(p.text))
         return Answer(p.text[a:b], a, b)
 
+    def _idf(self, term: str) -> float:
+        df = self._joined.count(term)  # occurrences approximate document frequency; C speed at any size
+        return math.log((len(self.passages) + 1) / (df + 0.5))
+
+    def coverage(self, q: str, hits: list[Hit]) -> float | None:
+        """IDF-weighted share of the query's content words found in the best of the top 3 hits.
+
+        A word also counts as found when one of its glossary expansions is. None for queries with no
+        Chinese content words or numbers (English, say), where only the dense score can judge.
+        """
+        fq = strip_question_words(fold(q))
+        words = list(dict.fromkeys(content_words(fq)))
+        if not words or not hits or (re.search(r"[a-z]{2}", fq) and not re.search(r"[\u3400-\u9fff]", fq)):
+            return None
+        weights = {w: self._idf(w) for w in words}
+        total = sum(weights.values())
+        best = 0.0
+        for h in hits[:3]:
+            text = self.folded[self.row_of[h.passage.id]]
+            got = sum(wt for w, wt in weights.items()
+                      if w in text or any(x in text for x in expand(w, self.glossary)))
+            best = max(best, got)
+        return best / total if total > 0 else None
+
     def _low_confidence(self, q: str, hits: list[Hit], dense: dict[int, float]) -> bool:
         if not hits:
             return True
         cfg = self.config
-        terms = [t for t in query_terms(q) if not t.isascii() or t.isdigit() or "." in t]
-        coverage = None
-        if terms:
-            found = max(sum(t in self.folded[self.row_of[h.passage.id]] for t in terms) for h in hits[:3])
-            coverage = found / len(terms)
+        coverage = self.coverage(q, hits)
         top_dense = max(dense.values()) if dense else None
-        if top_dense is None:
-            return coverage is None or coverage < cfg.low_conf_coverage
         if coverage is None:
-            return top_dense < cfg.low_conf_dense
-        return top_dense < cfg.low_conf_dense and coverage < cfg.low_conf_coverage
+            return top_dense is not None and top_dense < cfg.low_conf_dense
+        if top_dense is None:
+            return coverage < cfg.low_conf_coverage
+        return coverage < cfg.low_conf_coverage and top_dense < cfg.low_conf_dense_strong
 
     def with_config(self, **changes) -> "SearchEngine":
         """A copy sharing the loaded index and model, with other ranking settings (for tuning and eval)."""

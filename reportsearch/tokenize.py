@@ -64,3 +64,22 @@ def query_terms(text: str) -> list[str]:
         else:
             terms.extend(run[i:i + 2] for i in range(len(run) - 1))
     return list(dict.fromkeys(terms))
+
+
+def content_words(folded_query: str) -> list[str]:
+    """Words that carry a query's meaning: jieba words of 2+ CJK characters, and numbers.
+
+    Runs that jieba leaves as single characters (`一厅通办`) fall back to their bigrams.
+    """
+    out: list[str] = []
+    for m in _RUN.finditer(folded_query):
+        run = m.group()
+        if not _cjk(run[0]):
+            if run[0].isdigit():
+                out.append(run)
+            continue
+        words = [w for w in _jieba().lcut(run, HMM=False) if len(w) >= 2]
+        if not words and len(run) >= 2:
+            words = [run[i:i + 2] for i in range(len(run) - 1)]
+        out.extend(words)
+    return out

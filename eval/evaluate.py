@@ -1,0 +1,11 @@
+"""Regression evaluation: python eval/evaluate.py [--questions F] [--mode M|all] [--json] [--check]."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from reportsearch.evalcli import main  # noqa: E402
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""Plain-text and HTML renderings of a SearchResponse; every piece of report text and user input is escaped."""
+
+from __future__ import annotations
+
+import html
+from typing import Callable, Sequence
+
+from .records import Hit, Passage, SearchResponse
+
+SEP = " › "
+
+
+def breadcrumb(section: Sequence[str]) -> str:
+    return SEP.join(section) if section else "（报告开头）"
+
+
+def citation(doc_title: str, hit_or_passage: Hit | Passage) -> str:
+    p = hit_or_passage.passage if isinstance(hit_or_passage, Hit) else hit_or_passage
+    return f"《{doc_title}》{breadcrumb(p.section)}：{p.text}"
+
+
+def relevance_label(hit: Hit, response: SearchResponse) -> str:
+    """A cue a citizen can read; it is about rank and confidence, not a probability."""
+    if response.low_confidence:
+        return "相关度低"
+    return "最相关" if hit.rank == 1 else ("较相关" if hit.rank <= 3 else "可能相关")
+
+
+def mark_text(text: str, highlights: Sequence[Sequence[int]], answer: tuple[int, int] | None,
+              open_mark: str = "<mark>", close_mark: str = "</mark>", escape: Callable[[str], str] = html.escape,
+              open_ans: str = '<strong class="answer">', close_ans: str = "</strong>") -> str:
+    """Wrap highlight spans and the answer span; all text between tags goes through `escape`."""
+    events: list[tuple[int, int, str]] = []  # (position, order, tag): closers sort before openers
+    for a, b in highlights:
+        events += [(a, 1, open_mark), (b, 0, close_mark)]
+    if answer:
+        events += [(answer[0], 2, open_ans), (answer[1], -1, close_ans)]
+    # keep marks properly nested inside the answer: split a mark that crosses an answer boundary
+    if answer:
+        fixed = []
+        for a, b in highlights:
+            for lo, hi in ((a, min(b, answer[0])), (max(a, answer[0]), min(b, answer[1])), (max(a, answer[1]), b)):
+                if lo < hi:
+                    fixed.append((lo, hi))
+        events = [(a, 1, open_mark) for a, _ in fixed] + [(b, 0, close_mark) for _, b in fixed]
+        events += [(answer[0], 2, open_ans), (answer[1], -1, close_ans)]
+    events.sort(key=lambda e: (e[0], e[1]))
+    out, pos = [], 0
+    for at, _, tag in events:
+        out.append(escape(text[pos:at]))
+        out.append(tag)
+        pos = at
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def to_text(response: SearchResponse, color: bool = False) -> str:
+    """The CLI's human-readable form."""
+    lines = [f"问：{response.query}    （模式：{response.mode}，{len(response.results)} 条结果）"]
+    for n in response.notices:
+        lines.append(f"注意：{n}")
+    if response.low_confidence:
+        lines.append("提示：报告中可能没有直接回答这个问题的内容，以下结果仅供参考。")
+    if not response.results:
+        lines.append("没有找到相关段落。")
+    bold, end = ("\x1b[1m", "\x1b[0m") if color else ("【", "】")
+    for h in response.results:
+        p = h.passage
+        lines.append("")
+        lines.append(f"{h.rank}. [{h.score:.3f}] {breadcrumb(p.section)}  ({p.id})")
+        lines.append(f"   答：{h.answer.text if h.answer else p.text}")
+        lines.append("   " + mark_text(p.text, h.highlights, None, bold, end, escape=lambda s: s))
+    return "\n".join(lines)

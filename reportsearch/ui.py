@@ -1,0 +1,130 @@
+"""The Gradio page: a Chinese search box, result cards citing the report, context expansion and an outline tab."""
+
+from __future__ import annotations
+
+import html
+import threading
+
+import gradio as gr
+
+from .engine import MAX_TOP_K, SearchEngine
+from .errors import ReportSearchError
+from .records import SearchResponse
+from .render import breadcrumb, citation, mark_text, relevance_label
+
+MODE_LABELS = {"智能（推荐）": "hybrid", "语义": "semantic", "关键词": "keyword"}
+ALL_SECTIONS = "全部章节"
+EXAMPLES = ["教育方面有哪些安排", "今年要新建多少个5G基站", "停车难怎么解决", "看病就医方面有什么新举措",
+            "13710", "乙类乙管"]
+UI_CONCURRENCY = 2
+
+CSS = """
+.rs-card{border:1px solid #d9dee7;border-radius:8px;padding:12px 14px;margin:10px 0;background:#fff;color:#1f2937}
+.rs-crumb{font-size:13px;color:#8a1c1c;margin-bottom:6px;word-break:break-all}
+.rs-head{display:flex;gap:8px;align-items:center;flex-wrap:wrap;font-size:13px;color:#555;margin-bottom:6px}
+.rs-rank{background:#b91c1c;color:#fff;border-radius:10px;padding:0 8px}
+.rs-cue{border:1px solid #ccc;border-radius:10px;padding:0 8px}
+.rs-text{line-height:1.8;font-size:15px}
+.rs-text mark{background:#fde68a;color:inherit;padding:0 1px}
+.rs-text strong.answer{background:#fee2e2;font-weight:600}
+.rs-ctx{margin-top:8px;font-size:14px}
+.rs-ctx p{color:#4b5563;border-left:3px solid #e5e7eb;padding-left:8px}
+.rs-btn{margin-top:8px;font-size:13px;border:1px solid #b91c1c;color:#b91c1c;background:#fff;border-radius:6px;
+        padding:2px 10px;cursor:pointer}
+.rs-notice{padding:10px 12px;border-radius:8px;background:#fff7ed;border:1px solid #fdba74;color:#7c2d12;margin:8px 0}
+.rs-empty{padding:10px 12px;color:#555}
+@media (max-width:600px){.rs-text{font-size:14px}.rs-card{padding:10px}}
+"""
+
+COPY_JS = """
+element.addEventListener('click', function (ev) {
+  const btn = ev.target.closest('.rs-btn');
+  if (!btn) return;
+  const text = btn.getAttribute('data-cite') || '';
+  const done = function () { btn.textContent = '已复制'; setTimeout(function () { btn.textContent = '复制引用'; }, 1500); };
+  if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done, done); return; }
+  const ta = document.createElement('textarea'); ta.value = text; document.body.appendChild(ta); ta.select();
+  try { document.execCommand('copy'); } catch (e) {} document.body.removeChild(ta); done();
+});
+"""
+
+
+def doc_title(engine: SearchEngine, doc: str) -> str:
+    meta = engine.store.documents.get(doc, {}).get("meta", {})
+    title = meta.get("title") or doc
+    return f"{meta['date'][:4]}年{title}" if meta.get("date") and not title.startswith(meta["date"][:4]) else title
+
+
+def render_results(engine: SearchEngine, r: SearchResponse) -> str:
+    esc = html.escape
+    parts = [f'<div class="rs-notice">{esc(n)}</div>' for n in r.notices]
+    if not r.results:
+        return "".join(parts) + '<div class="rs-empty">没有找到相关内容。请换一种说法，或改用“关键词”模式。</div>'
+    if r.low_confidence:
+        parts.append('<div class="rs-notice">报告中可能没有直接回答这个问题的内容，以下段落仅供参考。</div>')
+    for h in r.results:
+        p = h.passage
+        ans = (h.answer.start, h.answer.end) if h.answer and h.answer.end - h.answer.start < len(p.text) else None
+        body = mark_text(p.text, h.highlights, ans)
+        ctx = "".join(f"<p>{esc(n.text)}</p>" for n in (engine.passage(i) for i in h.neighbors) if n)
+        ctx_html = (f'<details class="rs-ctx"><summary>展开上下文</summary>{ctx}</details>' if ctx else
+                    '<div class="rs-ctx" style="color:#888">（本条款没有相邻段落）</div>')
+        cite = esc(citation(doc_title(engine, p.doc), p), quote=True)
+        parts.append(
+            f'<div class="rs-card" data-id="{esc(p.id, quote=True)}">'
+            f'<div class="rs-head"><span class="rs-rank">第{h.rank}条</span>'
+            f'<span class="rs-cue">{relevance_label(h, r)}</span><span>{esc(doc_title(engine, p.doc))}</span></div>'
+            f'<div class="rs-crumb">{esc(breadcrumb(p.section))}</div>'
+            f'<div class="rs-text">{body}</div>{ctx_html}'
+            f'<button class="rs-btn" data-cite="{cite}">复制引用</button></div>')
+    return "".join(parts)
+
+
+def render_outline(engine: SearchEngine) -> str:
+    esc = html.escape
+    out = []
+    for doc, info in engine.store.documents.items():
+        out.append(f"<h3>{esc(doc_title(engine, doc))}</h3><ul>")
+        for path in info.get("outline", []):
+            indent = 18 * (len(path) - 1)
+            out.append(f'<li style="margin-left:{indent}px">{esc(path[-1])}</li>')
+        out.append("</ul>")
+    return "".join(out)
+
+
+def create_ui(engine: SearchEngine, slots: threading.BoundedSemaphore | None = None) -> gr.Blocks:
+    slots = slots or threading.BoundedSemaphore(UI_CONCURRENCY)
+    titles = "、".join(doc_title(engine, d) for d in engine.store.documents) or "政府工作报告"
+
+    def do_search(query, mode_label, top_k, section):
+        try:
+            with slots:
+                r = engine.search(query or "", mode=MODE_LABELS.get(mode_label, "hybrid"), top_k=int(top_k),
+                                  section=None if section in (None, "", ALL_SECTIONS) else section)
+        except ReportSearchError as e:
+            return f'<div class="rs-notice">{html.escape(str(e))}</div>'
+        return render_results(engine, r)
+
+    with gr.Blocks(title="政府工作报告检索") as demo:
+        gr.Markdown(f"## 政府工作报告检索\n检索 {html.escape(titles)} 原文。结果均为报告原话，并标明所在章节。")
+        with gr.Tab("搜索"):
+            with gr.Row():
+                query = gr.Textbox(label="请输入问题或关键词", placeholder="例如：教育方面有哪些安排", scale=4,
+                                   max_length=1000, elem_id="rs-query")
+                button = gr.Button("搜索", variant="primary", scale=1, elem_id="rs-search")
+            with gr.Row():
+                mode = gr.Radio(list(MODE_LABELS), value="智能（推荐）", label="检索方式", elem_id="rs-mode")
+                top_k = gr.Slider(1, min(20, MAX_TOP_K), value=5, step=1, label="结果条数", elem_id="rs-topk")
+                section = gr.Dropdown([ALL_SECTIONS, *engine.sections()], value=ALL_SECTIONS, label="限定章节",
+                                      elem_id="rs-section")
+            gr.Examples(EXAMPLES, inputs=query, label="示例问题")
+            results = gr.HTML('<div class="rs-empty">输入问题后按“搜索”。</div>', elem_id="rs-results",
+                              js_on_load=COPY_JS)
+        with gr.Tab("目录"):
+            gr.HTML(render_outline(engine), elem_id="rs-outline")
+        inputs = [query, mode, top_k, section]
+        for trigger in (button.click, query.submit):
+            trigger(do_search, inputs, results, concurrency_limit=UI_CONCURRENCY, concurrency_id="search",
+                    api_name=False)
+    demo.queue(default_concurrency_limit=UI_CONCURRENCY, max_size=64)
+    return demo
