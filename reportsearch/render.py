@@ -29,21 +29,19 @@ def relevance_label(hit: Hit, response: SearchResponse) -> str:
 def mark_text(text: str, highlights: Sequence[Sequence[int]], answer: tuple[int, int] | None,
               open_mark: str = "<mark>", close_mark: str = "</mark>", escape: Callable[[str], str] = html.escape,
               open_ans: str = '<strong class="answer">', close_ans: str = "</strong>") -> str:
-    """Wrap highlight spans and the answer span; all text between tags goes through `escape`."""
-    events: list[tuple[int, int, str]] = []  # (position, order, tag): closers sort before openers
+    """Wrap highlight spans and the answer span; all text between tags goes through `escape`.
+
+    Marks that cross an answer boundary are split, so tags always nest properly.
+    """
+    cuts = (answer[0], answer[1]) if answer else ()
+    marks: list[tuple[int, int]] = []
     for a, b in highlights:
-        events += [(a, 1, open_mark), (b, 0, close_mark)]
+        points = [a, *[c for c in cuts if a < c < b], b]
+        marks += [(x, y) for x, y in zip(points, points[1:]) if x < y]
+    # at one position: close marks, close the answer, open the answer, open marks
+    events = [(b, 0, close_mark) for _, b in marks] + [(a, 3, open_mark) for a, _ in marks]
     if answer:
-        events += [(answer[0], 2, open_ans), (answer[1], -1, close_ans)]
-    # keep marks properly nested inside the answer: split a mark that crosses an answer boundary
-    if answer:
-        fixed = []
-        for a, b in highlights:
-            for lo, hi in ((a, min(b, answer[0])), (max(a, answer[0]), min(b, answer[1])), (max(a, answer[1]), b)):
-                if lo < hi:
-                    fixed.append((lo, hi))
-        events = [(a, 1, open_mark) for a, _ in fixed] + [(b, 0, close_mark) for _, b in fixed]
-        events += [(answer[0], 2, open_ans), (answer[1], -1, close_ans)]
+        events += [(answer[0], 2, open_ans), (answer[1], 1, close_ans)]
     events.sort(key=lambda e: (e[0], e[1]))
     out, pos = [], 0
     for at, _, tag in events:

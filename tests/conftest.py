@@ -1,0 +1,108 @@
+"""Shared fixtures: a fake embedder for fast unit tests, and the real default model + real index for the rest."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "data" / "qinshui-2023-government-work-report.txt"
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-character-bigrams vectors: offline, instant, good enough to exercise plumbing."""
+
+    name = "fake/bigram-hash"
+    dim = 64
+    prompts: dict = {}
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for i in range(max(1, len(text) - 1)):
+            h = int(hashlib.md5(text[i:i + 2].encode()).hexdigest()[:8], 16)
+            v[h % self.dim] += 1.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def encode_queries(self, texts):
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def encode_passages(self, texts, progress=False):
+        return self.encode_queries(texts)
+
+
+@pytest.fixture
+def fake_embedder():
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from reportsearch.embedding import load_embedder
+
+    return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory, real_embedder):
+    """The real report indexed with the real default model, built once per test session."""
+    from reportsearch.ingest import build_index
+
+    d = tmp_path_factory.mktemp("index") / "index"
+    build_index([REPORT], index_dir=d, embedder=real_embedder, progress=False)
+    return d
+
+
+@pytest.fixture(scope="session")
+def engine(real_index, real_embedder):
+    from reportsearch.engine import SearchEngine
+
+    return SearchEngine.load(real_index, embedder=real_embedder)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(real_index):
+    """The real service (python serve.py) on a free loopback port, against the session index."""
+    import requests
+
+    port = free_port()
+    log = open(real_index.parent / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--index-dir", str(real_index),
+                             "--port", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early: {(real_index.parent / 'server.log').read_text()[-2000:]}")
+        try:
+            if requests.get(base + "/api/health", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("server did not start in 180 s")
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

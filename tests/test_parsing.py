@@ -1,0 +1,166 @@
+"""Parser rules on tiny inputs, and golden structure checks on the bundled report."""
+
+import pytest
+
+from conftest import REPORT
+from reportsearch.errors import InputError
+from reportsearch.parsing import (decode_bytes, heading_level, heading_title, is_clause_label, is_topic_sentence,
+                                  parse, parse_file, read_report)
+from reportsearch.textnorm import fix_spacing
+
+L1 = "二、2023年工作安排"
+L2_1 = "（一）聚焦产业转型，构筑高质量发展新优势"
+L2_5 = "（五）聚焦乡村振兴，提升高质量发展新能级"
+L2_8 = "（八）聚焦民生改善，交出高质量发展新答卷"
+
+
+# ---------------------------------------------------------------- unit rules
+def test_page_break_joins_a_sentence_cut_in_half():
+    d = parse("一、回顾\n\n实施重点项目142个，超出计\n\n划 11.7 个百分点；全市第一。", "t")
+    assert [s.text for s in d.segments] == ["实施重点项目142个，超出计划11.7个百分点；全市第一。"]
+
+
+def test_page_break_does_not_swallow_a_heading():
+    d = parse("一、回顾\n\n这一段没有结束\n\n（一）下一个标题\n\n正文。", "t")
+    assert d.segments[0].text == "这一段没有结束"
+    assert d.segments[1].section == ("一、回顾", "（一）下一个标题")
+
+
+def test_page_break_drops_a_repeated_opening_quote():
+    d = parse("一、甲\n\n拓展“承诺制+标准\n\n“**地+全代办**”改革成效。", "t")
+    assert d.segments[0].text == "拓展“承诺制+标准地+全代办”改革成效。"
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("增长 15.2%", "增长15.2%"), ("完成 102.9 亿元", "完成102.9亿元"), ("新增 5G 基站 65 座", "新增5G基站65座"),
+    ("hello world", "hello world"), ("2022 年度“美丽中国”", "2022年度“美丽中国”"),
+])
+def test_spacing_between_cjk_and_numbers(raw, clean):
+    assert fix_spacing(raw) == clean
+
+
+def test_bold_markers_are_removed_and_labels_found_by_shape():
+    d = parse("一、甲\n\n（一）乙\n\n优化提升煤炭产业。着力稳产保供。在确保安全的前提下，原煤稳定。**有序提升产能。**"
+              "服务矿井建设，厚植潜力。加快智能改造。续建10个工作面。", "t")
+    assert [s.section[-1] for s in d.segments] == ["着力稳产保供", "有序提升产能", "加快智能改造"]
+    assert all("**" not in s.text for s in d.segments)
+    assert d.segments[0].text.startswith("优化提升煤炭产业。着力稳产保供。")
+
+
+@pytest.mark.parametrize("text,level", [
+    ("一、2022年工作回顾", 1), ("十二、附则", 1), ("（五）聚焦乡村振兴，提升高质量发展新能级", 2),
+    ("(五) 聚焦乡村振兴，提升高质量发展新能级", 2), ("一是坚持政治引领。", 0), ("一年来，我们保大盘促增长。", 0),
+    ("二〇二三年二月二十日印", 0), ("一、这是一个很长的句子而且以句号结尾所以它不是标题。", 0),
+])
+def test_heading_levels(text, level):
+    assert heading_level(text) == level
+
+
+def test_digit_test_pitfall_is_avoided():
+    assert "一".isnumeric()  # why "starts with a digit" tests misfire on Chinese numerals
+    assert heading_level("一年来，我们坚持稳中求进") == 0
+
+
+def test_ascii_parenthesis_heading_is_canonicalised():
+    assert heading_title("(五) 聚焦乡村振兴") == "（五）聚焦乡村振兴"
+
+
+@pytest.mark.parametrize("s,topic,label", [
+    ("优化提升煤炭产业。", True, True), ("加快“中游”延链。", True, True), ("各位代表！", False, False),
+    ("全年新增市场主体3700户。", False, False), ("一切围绕项目转，一切围绕项目干。", False, False),
+    ("延伸打造“太行一号”示范带。", True, True),
+])
+def test_topic_and_label_shapes(s, topic, label):
+    assert is_topic_sentence(s) is topic
+    assert is_clause_label(s) is label
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16"])
+def test_encodings_are_detected(encoding):
+    text = "政府工作报告。坚持教育优先。"
+    assert decode_bytes(text.encode(encoding)) == text
+
+
+@pytest.mark.parametrize("data,msg", [
+    (b"", "empty"), (b"   \n", "empty"), (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"), (b"caf\xe9 \xff\xfe\xfd", "decode"),
+])
+def test_bad_bytes_are_refused_with_one_clear_line(data, msg):
+    with pytest.raises(InputError, match=msg):
+        decode_bytes(data)
+
+
+def test_file_without_chinese_is_refused(tmp_path):
+    p = tmp_path / "english.txt"
+    p.write_text("Only English here.", encoding="utf-8")
+    with pytest.raises(InputError, match="no Chinese"):
+        read_report(p)
+
+
+# ---------------------------------------------------------------- golden: the bundled report
+@pytest.fixture(scope="module")
+def doc():
+    return parse_file(REPORT)
+
+
+def test_front_matter_becomes_metadata(doc):
+    assert doc.meta["title"] == "政府工作报告"
+    assert doc.meta["date"] == "2023-02-21"
+    assert "闫晋中" in doc.meta["speaker"]
+    assert all("闫晋中" not in s.text for s in doc.segments)
+    assert doc.meta["back_matter"] == ["大会秘书处", "二〇二三年二月二十日印"]
+
+
+GOLDEN_OUTLINE_L1_L2 = [
+    ("一、2022年工作回顾",), (L1,), (L1, L2_1), (L1, "（二）聚焦扩大投资，积蓄高质量发展新动能"),
+    (L1, "（三）聚焦市场培育，点燃高质量发展新引擎"), (L1, "（四）聚焦城市更新，建强高质量发展新支撑"), (L1, L2_5),
+    (L1, "（六）聚焦生态建设，绘就高质量发展新画卷"), (L1, "（七）聚焦深化改革，催生高质量发展新活力"), (L1, L2_8),
+    (L1, "（九）聚焦风险防范，筑牢高质量发展新屏障"), ("三、全面加强政府自身建设",),
+]
+GOLDEN_L3 = {
+    L2_1: ["优化提升煤炭产业", "做精做优煤层气产业", "发展壮大先进制造业", "做大做强新能源产业", "提质增效现代服务业",
+           "融合发展文旅康养产业", "赋能发力数字产业"],
+    "（二）聚焦扩大投资，积蓄高质量发展新动能": ["系统谋划项目", "精准招引项目", "优质服务项目", "高效推进项目"],
+    "（三）聚焦市场培育，点燃高质量发展新引擎": ["助企纾困保主体", "创新引领强主体", "创优环境活主体"],
+    "（四）聚焦城市更新，建强高质量发展新支撑": ["完善城镇基础", "提升城市品质", "加强市政管理"],
+    L2_5: ["提速建设沁河生态经济带", "延伸打造“太行一号”示范带", "发展特优高效农业", "建设宜居和美乡村", "提高农村居民收入"],
+    "（六）聚焦生态建设，绘就高质量发展新画卷": ["持续优化生态空间", "持续强化污染防治", "持续推动降碳增效"],
+    "（七）聚焦深化改革，催生高质量发展新活力": ["深化开发区改革创新", "深化国资国企改革", "大力发展战略性新兴产业"],
+    L2_8: ["坚持教育优先", "建设健康沁水", "强化社会保障", "繁荣文化事业"],
+    "（九）聚焦风险防范，筑牢高质量发展新屏障": ["守住安全底线", "守好防控阵地", "守牢稳定防线"],
+    "三、全面加强政府自身建设": ["政治引领稳航向", "恪守初心办实事", "躬身入局抓落实", "依法履职提效能", "清正廉洁守红线"],
+}
+
+
+def test_golden_outline(doc):
+    assert [o for o in doc.outline if len(o) <= 2 and not (len(o) == 2 and o[0].startswith("三"))] \
+        == GOLDEN_OUTLINE_L1_L2
+    l3 = {}
+    for o in doc.outline:
+        if (len(o) == 3) or (len(o) == 2 and o[0].startswith("三")):
+            l3.setdefault(o[-2], []).append(o[-1])
+    assert l3 == GOLDEN_L3
+
+
+GOLDEN_CLAUSES = [
+    ("续建10个煤矿智能化工作面", (L1, L2_1, "优化提升煤炭产业", "加快智能改造")),
+    ("开工建设郑庄铁路专用线", (L1, L2_1, "优化提升煤炭产业", "有序提升产能")),
+    ("京津冀LNG调峰储备中心", (L1, L2_1, "做精做优煤层气产业", "加快“中游”延链")),
+    ("新增5G基站65座", (L1, L2_1, "赋能发力数字产业", "优化基础布局")),
+    ("继续开展数字券促销活动", (L1, L2_1, "提质增效现代服务业", "释放消费潜力")),
+    ("容缺受理", (L1, "（二）聚焦扩大投资，积蓄高质量发展新动能", "优质服务项目", "强化审批服务")),
+    ("逐步解决停车难、充电难问题", (L1, "（四）聚焦城市更新，建强高质量发展新支撑", "加强市政管理", "增加车位供给")),
+    ("统筹推进拆、治、建", (L1, L2_5, "提速建设沁河生态经济带")),
+    ("建成吕村至四十亩段旅游公路", (L1, L2_5, "延伸打造“太行一号”示范带", "畅通路")),
+    ("完成桃园小学", (L1, L2_8, "坚持教育优先")),
+    ("建设公益性零工市场", (L1, L2_8, "强化社会保障", "落实就业优先政策")),
+    ("全面落实“乙类乙管”要求", (L1, "（九）聚焦风险防范，筑牢高质量发展新屏障", "守好防控阵地")),
+    ("“13710”", ("三、全面加强政府自身建设", "躬身入局抓落实", "坚持跟踪问效")),
+    ("地区生产总值完成426.8亿元", ("一、2022年工作回顾",)),
+]
+
+
+@pytest.mark.parametrize("needle,section", GOLDEN_CLAUSES)
+def test_golden_clause_paths(doc, needle, section):
+    hits = [s for s in doc.segments if needle in s.text]
+    assert hits, needle
+    assert hits[0].section == section

@@ -1,0 +1,156 @@
+"""Pure ranking pieces on hand-built inputs: fusion, normalization, tokenizer, glossary, highlights, answers, metrics."""
+
+import math
+
+import pytest
+
+from reportsearch.answer import choose_answer, highlight_spans, sentence_spans
+from reportsearch.fusion import fuse, minmax, ranking, rrf, weighted_sum
+from reportsearch.glossary import expand, load_glossary, parse_glossary
+from reportsearch.keyword import KeywordIndex
+from reportsearch.metrics import hit_at, is_relevant, match_key, mrr_at, ndcg_at, score_ranking
+from reportsearch.render import mark_text
+from reportsearch.textnorm import fold, split_sentences
+from reportsearch.tokenize import content_words, query_terms, tokenize
+
+
+# ---------------------------------------------------------------- fusion
+def test_minmax_edges():
+    assert minmax({}) == {}
+    assert minmax({1: 3.0}) == {1: 1.0}
+    assert minmax({1: 0.0, 2: 0.0}) == {1: 0.0, 2: 0.0}
+    assert minmax({1: 1.0, 2: 3.0}) == {1: 0.0, 2: 1.0}
+
+
+def test_weighted_sum_with_one_side_empty():
+    assert weighted_sum({1: 0.9, 2: 0.5}, {}, 0.5) == {1: 0.5, 2: 0.0}
+    assert weighted_sum({}, {3: 7.0}, 0.5) == {3: 0.5}
+    assert fuse({}, {}) == []
+
+
+def test_weighted_sum_prefers_agreement():
+    fused = fuse({1: 0.9, 2: 0.8, 3: 0.1}, {2: 5.0, 3: 4.0, 1: 0.0}, "weighted", 0.5)
+    assert [i for i, _ in fused][0] == 2
+
+
+def test_rrf_known_values_and_empty_side():
+    got = rrf([[1, 2], [2, 3]], k=60)
+    assert math.isclose(got[2], 1 / 62 + 1 / 61)
+    assert math.isclose(got[1], 1 / 61) and math.isclose(got[3], 1 / 62)
+    assert rrf([[], [5]], k=60) == {5: 1 / 61}
+    with pytest.raises(ValueError):
+        rrf([[1]], weights=[1, 2])
+
+
+def test_ranking_ties_are_deterministic():
+    assert ranking({3: 1.0, 1: 1.0, 2: 2.0}) == [2, 1, 3]
+
+
+def test_unknown_fusion_method_lists_choices():
+    with pytest.raises(ValueError, match="weighted, rrf"):
+        fuse({1: 1.0}, {}, "max")
+
+
+# ---------------------------------------------------------------- normalization and tokenizer
+def test_fold_is_length_preserving_t2s_and_halfwidth():
+    src = "醫療衛生（五）ＡＢＣ１２３"
+    out = fold(src)
+    assert out == "医疗卫生(五)abc123" and len(out) == len(src)
+
+
+def test_tokenizer_scores_chinese_terms_above_zero():
+    texts = ["全面落实“乙类乙管”要求，强化医药物资保障。", "新增5G基站65座。", "用好督查督办、“13710”等方式。"]
+    ki = KeywordIndex.build(texts)
+    for q, want in (("乙类乙管", 0), ("5G基站", 1), ("13710", 2), ("乙類乙管", 0)):
+        s = ki.query_scores(q)
+        assert s[want] > 0 and s.argmax() == want, q
+
+
+def test_default_regex_tokenizer_would_score_zero():
+    import re
+
+    # the anti-pattern this tokenizer avoids: \w+ makes one token of a whole Chinese clause
+    assert re.findall(r"\w+", "全面落实乙类乙管要求") == ["全面落实乙类乙管要求"]
+    assert "乙类" in tokenize("全面落实乙类乙管要求")
+
+
+def test_tokens_for_numbers_and_latin():
+    toks = tokenize("地区生产总值完成426.8亿元，LNG 5G")
+    assert {"426.8", "亿元", "lng", "5g"} <= set(toks)
+
+
+def test_query_terms_drop_question_words():
+    assert query_terms("教育方面有哪些安排") == ["教育", "安排"]
+    assert "13710" in query_terms("13710是什么")
+
+
+def test_content_words_fall_back_to_bigrams():
+    assert content_words("一厅通办")  # jieba leaves single characters; bigrams keep the query judgeable
+
+
+def test_split_sentences_keeps_closing_quotes():
+    assert split_sentences("甲。“乙！”丙") == ["甲。", "“乙！”", "丙"]
+
+
+# ---------------------------------------------------------------- glossary
+def test_glossary_parse_and_expand():
+    g = parse_glossary("# comment\n停车\t车位|停车场\nGDP\t地区生产总值\n")
+    assert expand(fold("停车难怎么办"), g) == ["车位", "停车场"]
+    assert expand(fold("今年ＧＤＰ"), g) == ["地区生产总值"]
+    assert expand("无关", g) == []
+    with pytest.raises(ValueError, match="TAB"):
+        parse_glossary("broken line")
+
+
+def test_bundled_glossary_loads():
+    g = load_glossary()
+    assert "gdp" in g and "停车" in g and len(g) > 50
+
+
+# ---------------------------------------------------------------- highlights and answers
+def test_highlight_spans_merge_and_map_to_original():
+    text = "逐步解决停车难、充电难問題"
+    spans = highlight_spans(fold(text), ["停车", "车难", "问题"])
+    assert spans == [(4, 7), (11, 13)]
+    assert text[4:7] == "停车难" and text[11:13] == "問題"
+
+
+def test_highlight_spans_empty_terms():
+    assert highlight_spans("abc", []) == [] and highlight_spans("abc", [""]) == []
+
+
+def test_sentence_spans_and_answer_choice():
+    text = "加快智能改造。续建10个煤矿智能化工作面；提高先进产能占比。"
+    spans = sentence_spans(text)
+    assert [text[a:b] for a, b in spans] == ["加快智能改造。", "续建10个煤矿智能化工作面；", "提高先进产能占比。"]
+    hl = highlight_spans(fold(text), ["工作面"])
+    assert choose_answer(spans, hl, None, skip_first=True) == 1
+    assert choose_answer(spans, [], [0.1, 0.2, 0.9], skip_first=True) == 2
+    assert choose_answer(spans, [], [0.9, 0.2, 0.1], skip_first=True) == 1  # never the bare label
+    assert choose_answer([], [], None) == -1
+
+
+def test_mark_text_escapes_and_nests():
+    out = mark_text("<b>甲乙</b>丙", [(3, 5)], (3, 6))
+    assert "&lt;b&gt;" in out and "<mark>甲乙</mark>" in out
+    assert out.index('<strong class="answer">') < out.index("<mark>")
+
+
+# ---------------------------------------------------------------- metrics
+def test_relevance_ignores_whitespace_and_punctuation():
+    assert match_key("“13710” 等方式") == "13710等方式"
+    assert is_relevant("用好督查督办、“13710”等方式", ["13710等"])
+    assert is_relevant("新增5G基站65座", ["5g 基站"])
+    assert not is_relevant("新增5G基站65座", ["地铁"])
+    assert not is_relevant("anything", ["", "  "])
+
+
+def test_metric_values_on_hand_built_rankings():
+    rels = [False, True, False, True]
+    assert hit_at(rels, 1) == 0 and hit_at(rels, 3) == 1
+    assert mrr_at(rels) == 0.5 and mrr_at([False] * 12) == 0.0 and mrr_at([False] * 10 + [True]) == 0.0
+    ideal = 1 + 1 / math.log2(3)
+    assert math.isclose(ndcg_at(rels, 2), (1 / math.log2(3) + 1 / math.log2(5)) / ideal)
+    assert ndcg_at([True], 1) == 1.0 and ndcg_at([False], 0) == 0.0
+    s = score_ranking([True], 3)
+    assert s["hit@1"] == 1 and s["mrr@10"] == 1 and s["ndcg@10"] < 1

@@ -1,0 +1,124 @@
+"""The index folder as one unit: round trip, manifest checks, atomic writes (fast, with a fake embedder)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import REPORT, FakeEmbedder
+from reportsearch.engine import SearchEngine
+from reportsearch.errors import IndexMismatchError, IndexMissingError
+from reportsearch.ingest import build_index
+from reportsearch.store import load_index
+
+
+@pytest.fixture
+def small_report(tmp_path):
+    p = tmp_path / "data" / "mini.txt"
+    p.parent.mkdir()
+    p.write_text("一、回顾\n\n（一）民生\n\n坚持教育优先。完成桃园小学主体。\n\n建设健康沁水。加快大医院建设，力争投入使用。",
+                 encoding="utf-8")
+    return p
+
+
+def test_round_trip_and_manifest(tmp_path, small_report):
+    d = tmp_path / "index"
+    m = build_index([small_report], index_dir=d, embedder=FakeEmbedder(), progress=False)
+    manifest = json.loads((d / "manifest.json").read_text())
+    for key in ("schema", "model", "dim", "count", "sources", "created"):
+        assert key in manifest
+    assert manifest["count"] == m["count"] == 2 and manifest["dim"] == 64
+    assert manifest["sources"][0]["sha256"] and manifest["sources"][0]["path"].endswith("mini.txt")
+    rows = [json.loads(x) for x in (d / "passages.jsonl").read_text().splitlines()]
+    assert set(rows[0]) >= {"id", "doc", "section", "text"}
+    assert not list(d.rglob("*.pkl")) and not list(d.rglob("*.pickle"))
+    e = SearchEngine.load(d, embedder=FakeEmbedder())
+    assert e.search("桃园小学", "keyword", 1).results[0].passage.text.startswith("坚持教育优先")
+
+
+def test_missing_index_says_run_ingest(tmp_path):
+    with pytest.raises(IndexMissingError, match="python ingest.py"):
+        load_index(tmp_path / "nothing")
+
+
+def _built(tmp_path, small_report):
+    d = tmp_path / "index"
+    build_index([small_report], index_dir=d, embedder=FakeEmbedder(), progress=False)
+    return d
+
+
+def test_count_mismatch_is_named(tmp_path, small_report):
+    d = _built(tmp_path, small_report)
+    lines = (d / "passages.jsonl").read_text().splitlines()
+    (d / "passages.jsonl").write_text(lines[0] + "\n")
+    with pytest.raises(IndexMismatchError, match="passages.jsonl holds 1 passages but the manifest says 2"):
+        load_index(d)
+
+
+def test_source_change_is_named(tmp_path, small_report):
+    d = _built(tmp_path, small_report)
+    small_report.write_text(small_report.read_text() + "\n\n新增一句。", encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="changed since the index was built"):
+        load_index(d)
+
+
+def test_model_mismatch_is_named(tmp_path, small_report):
+    d = _built(tmp_path, small_report)
+    with pytest.raises(IndexMismatchError, match="built with 'fake/bigram-hash'"):
+        SearchEngine.load(d, model="some/other-model", embedder=FakeEmbedder())
+
+
+def test_schema_and_dim_mismatch(tmp_path, small_report):
+    d = _built(tmp_path, small_report)
+    m = json.loads((d / "manifest.json").read_text())
+    (d / "manifest.json").write_text(json.dumps(dict(m, dim=128)))
+    with pytest.raises(IndexMismatchError, match="dimension"):
+        load_index(d)
+    (d / "manifest.json").write_text(json.dumps(dict(m, schema=99)))
+    with pytest.raises(IndexMismatchError, match="schema"):
+        load_index(d)
+
+
+def test_damaged_part_is_named(tmp_path, small_report):
+    d = _built(tmp_path, small_report)
+    (d / "dense.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexMismatchError, match="incomplete or damaged"):
+        load_index(d)
+
+
+class ExplodingEmbedder(FakeEmbedder):
+    def encode_passages(self, texts, progress=False):
+        raise KeyboardInterrupt  # an interrupted run
+
+
+def test_interrupted_build_leaves_old_index(tmp_path, small_report):
+    d = _built(tmp_path, small_report)
+    before = (d / "manifest.json").read_text()
+    with pytest.raises(KeyboardInterrupt):
+        build_index([REPORT], index_dir=d, embedder=ExplodingEmbedder(), progress=False)
+    assert (d / "manifest.json").read_text() == before
+    assert load_index(d).count == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index")]
+
+
+def test_readme_survives_rebuild(tmp_path, small_report):
+    d = _built(tmp_path, small_report)
+    (d / "README.md").write_text("keep me")
+    build_index([small_report], index_dir=d, embedder=FakeEmbedder(), progress=False)
+    assert (d / "README.md").read_text() == "keep me"
+
+
+def test_interrupted_swap_is_recovered(tmp_path, small_report):
+    d = _built(tmp_path, small_report)
+    d.rename(tmp_path / ".index.old")  # crash between the two renames
+    assert load_index(d).count == 2
+
+
+def test_several_reports_make_one_corpus(tmp_path, small_report):
+    other = small_report.parent / "other.txt"
+    other.write_text("一、甲\n\n坚持就业优先。新增城镇就业3600人。", encoding="utf-8")
+    d = tmp_path / "index"
+    build_index([small_report.parent], index_dir=d, embedder=FakeEmbedder(), progress=False)
+    store = load_index(d)
+    assert {p.doc for p in store.passages} == {"mini", "other"}
+    assert np.isfinite(store.sentence_vectors).all()
