@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from reportsearch.embedding import load_embedder  # noqa: E402
-from reportsearch.engine import EngineConfig, SearchEngine  # noqa: E402
+from reportsearch.engine import SearchEngine  # noqa: E402
 from reportsearch.evaluation import load_questions, run  # noqa: E402
 from reportsearch.ingest import build_index  # noqa: E402
 

@@ -42,15 +42,17 @@ def highlight_spans(folded_text: str, terms: Sequence[str]) -> list[tuple[int, i
 
 
 def choose_answer(spans: Sequence[tuple[int, int]], highlights: Sequence[tuple[int, int]],
-                  sims: Sequence[float] | None = None, skip_first: bool = False,
+                  sims: Sequence[float] | None = None, skip_first: bool | int = False,
                   term_weight: float = 0.05) -> int:
     """Index of the best sentence: semantic similarity plus a bonus per highlighted character.
 
-    `skip_first` drops a leading clause label (`加快智能改造。`) when there is anything else to choose.
+    `skip_first` (a count, or True for one) drops leading headings such as the clause label
+    `加快智能改造。` when there is anything else to choose.
     """
     if not spans:
         return -1
-    candidates = list(range(1, len(spans))) if skip_first and len(spans) > 1 else list(range(len(spans)))
+    skip = min(int(skip_first), len(spans) - 1)
+    candidates = list(range(skip, len(spans)))
     sims = np.zeros(len(spans)) if sims is None else np.asarray(sims, dtype=float)
 
     def covered(a: int, b: int) -> int:

@@ -216,7 +216,8 @@ def bert_state_dict(parsed: dict) -> dict:
 
 def _write_model(parsed: dict, out: Path) -> None:
     import torch
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     cfg = parsed["config"]
@@ -241,9 +242,9 @@ def _write_model(parsed: dict, out: Path) -> None:
                                   model_max_length=cfg["max_pos"])
     bert.save_pretrained(hf_dir, safe_serialization=True)
     tok.save_pretrained(hf_dir)
-    transformer = models.Transformer(str(hf_dir), max_seq_length=cfg["max_pos"])
-    pooling = models.Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
-    st = SentenceTransformer(modules=[transformer, pooling, models.Normalize()], prompts=dict(PROMPTS),
+    transformer = Transformer(str(hf_dir), max_seq_length=cfg["max_pos"])
+    pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
+    st = SentenceTransformer(modules=[transformer, pooling, Normalize()], prompts=dict(PROMPTS),
                              device="cpu")
     st.save(str(out))
     shutil.rmtree(hf_dir)

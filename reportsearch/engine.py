@@ -99,14 +99,17 @@ class SearchEngine:
 
     # ------------------------------------------------------------ helpers
     def _neighbors(self) -> list[tuple[str, ...]]:
-        def group(p):
-            return (p.doc, p.section[:3])
+        """The passages just before and after, within the tightest section they share (clause, then topic…)."""
+        ps = self.passages
         out = []
-        for i, p in enumerate(self.passages):
-            ids = []
-            for j in (i - 1, i + 1):
-                if 0 <= j < len(self.passages) and group(self.passages[j]) == group(p):
-                    ids.append(self.passages[j].id)
+        for i, p in enumerate(ps):
+            ids: list[str] = []
+            for depth in (3, 2, 1):
+                key = (p.doc, p.section[:depth])
+                ids = [ps[j].id for j in (i - 1, i + 1)
+                       if 0 <= j < len(ps) and (ps[j].doc, ps[j].section[:depth]) == key]
+                if ids or len(p.section) < depth:
+                    break
             out.append(tuple(ids))
         return out
 
@@ -184,8 +187,10 @@ class SearchEngine:
         sims = None
         if qvec is not None and sids and len(sids) == len(spans):
             sims = self.store.sentence_vectors[sids] @ qvec
-        first = p.text[spans[0][0]:spans[0][1]].rstrip("。") if spans else ""
-        k = choose_answer(spans, hl, sims, skip_first=bool(p.section) and first in p.section)
+        titles = 0  # leading sentences that are headings of this passage (`建设健康沁水。提升医疗服务。…`)
+        while titles < len(spans) and p.text[spans[titles][0]:spans[titles][1]].rstrip("。") in p.section:
+            titles += 1
+        k = choose_answer(spans, hl, sims, skip_first=titles)
         a, b = spans[k] if k >= 0 else (0, len(p.text))
         return Answer(p.text[a:b], a, b)
 

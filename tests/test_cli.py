@@ -1,0 +1,90 @@
+"""The CLIs as a user runs them: exit codes, one-line errors, JSON output, batch mode, bad ingest input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+def run(*args, timeout=300):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def test_query_json(real_index):
+    p = run("serve.py", "--index-dir", str(real_index), "--query", "13710", "--mode", "keyword", "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["mode"] == "keyword" and "13710" in d["results"][0]["text"]
+
+
+def test_query_human_readable(real_index):
+    p = run("serve.py", "--index-dir", str(real_index), "-q", "停车难怎么解决", "-k", "2")
+    assert p.returncode == 0, p.stderr
+    assert "增加车位供给" in p.stdout and "答：" in p.stdout and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("q", ["", "   "])
+def test_empty_query_exits_2_with_one_line(real_index, q):
+    p = run("serve.py", "--index-dir", str(real_index), "--query", q)
+    assert p.returncode == 2
+    assert p.stderr.strip().count("\n") == 0 and p.stderr.startswith("error:")
+
+
+def test_missing_index_says_run_ingest(tmp_path):
+    p = run("serve.py", "--index-dir", str(tmp_path / "none"), "--query", "教育")
+    assert p.returncode == 1 and "python ingest.py" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_long_query_truncated_with_notice(real_index):
+    p = run("serve.py", "--index-dir", str(real_index), "--query", "教育" * 600, "--json")
+    assert p.returncode == 0 and "truncated" in p.stderr
+    assert len(json.loads(p.stdout)["query"]) == 1000
+
+
+def test_batch_mode_keeps_input_order(real_index, tmp_path):
+    f = tmp_path / "q.jsonl"
+    qs = ["13710", "   ", "停车难怎么解决", "乙类乙管"]
+    f.write_text("\n".join(json.dumps({"query": q}, ensure_ascii=False) for q in qs), encoding="utf-8")
+    p = run("serve.py", "--index-dir", str(real_index), "--queries", str(f), "--json", "--top-k", "3")
+    assert p.returncode == 0, p.stderr
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    assert [r["query"] for r in rows] == ["13710", "   ", "停车难怎么解决", "乙类乙管"]
+    assert "error" in rows[1] and rows[1]["results"] == []
+    assert len(rows[0]["results"]) == 3
+
+
+@pytest.fixture
+def built_small(tmp_path):
+    data = tmp_path / "ok.txt"
+    data.write_text("一、甲\n\n坚持教育优先。完成桃园小学主体。", encoding="utf-8")
+    idx = tmp_path / "index"
+    p = run("ingest.py", str(data), "--index-dir", str(idx), "--quiet", timeout=600)
+    assert p.returncode == 0, p.stderr
+    return idx
+
+
+@pytest.mark.parametrize("name,content", [
+    ("missing.txt", None), ("empty.txt", b""), ("binary.txt", b"\x00\x01\x02PK\x03\x04"),
+    ("english.txt", b"No Chinese text at all."), ("latin1.txt", b"caf\xe9 \xff\xfe\xfd"),
+])
+def test_bad_ingest_input_leaves_old_index(built_small, tmp_path, name, content):
+    before = (built_small / "manifest.json").read_bytes()
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    p = run("ingest.py", str(path), "--index-dir", str(built_small), "--quiet")
+    assert p.returncode != 0
+    assert p.stderr.strip().count("\n") == 0 and p.stderr.startswith("error:"), p.stderr
+    assert (built_small / "manifest.json").read_bytes() == before
+
+
+def test_gbk_report_is_ingested(tmp_path, fake_embedder):
+    from reportsearch.ingest import build_index
+
+    f = tmp_path / "gbk.txt"
+    f.write_bytes("一、回顾\n\n坚持教育优先。完成桃园小学主体。".encode("gbk"))
+    m = build_index([f], index_dir=tmp_path / "i", embedder=fake_embedder, progress=False)
+    assert m["count"] == 1

@@ -1,0 +1,104 @@
+"""The real engine on the real report with the real default model: golden top hits, result shape, edge cases."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reportsearch.engine import MAX_QUERY_CHARS
+from reportsearch.errors import QueryError
+
+# (query, modes, a substring of the expected top passage)
+GOLDEN = [
+    ("5G基站", ("keyword", "hybrid"), "新增5G基站65座"),
+    ("13710", ("keyword", "hybrid"), "13710"),
+    ("426.8亿元", ("keyword", "hybrid"), "地区生产总值完成426.8亿元"),
+    ("乙类乙管", ("keyword", "semantic", "hybrid"), "乙类乙管"),
+    ("LNG", ("keyword", "hybrid"), "LNG调峰储备中心"),
+    ("停车难怎么解决", ("keyword", "semantic", "hybrid"), "增加车位供给"),
+    ("教育方面有哪些安排", ("keyword", "hybrid"), "坚持教育优先"),
+    ("今年要新建多少个5G基站", ("keyword", "semantic", "hybrid"), "新增5G基站65座"),
+    ("How many 5G base stations will be built this year?", ("semantic", "hybrid"), "新增5G基站65座"),
+    ("停車難怎麼解決", ("keyword", "hybrid"), "增加车位供给"),
+    ("今年GDP增长目标是多少", ("keyword", "semantic", "hybrid"), "地区生产总值增长8.5%"),
+    ("自动体外除颤器", ("keyword", "hybrid"), "自动体外除颤器"),
+    ("赵树理文化旅游嘉年华", ("keyword", "semantic", "hybrid"), "赵树理文化旅游嘉年华"),
+    ("今年新增城镇就业多少人", ("keyword", "semantic", "hybrid"), "新增城镇就业3600人"),
+]
+
+
+@pytest.mark.parametrize("query,modes,expected", GOLDEN)
+def test_golden_top_passage(engine, query, modes, expected):
+    for mode in modes:
+        top = engine.search(query, mode=mode, top_k=1).results[0]
+        assert expected in top.passage.text, (mode, top.passage.text)
+
+
+def test_result_shape_is_the_shared_json(engine):
+    d = engine.search("教育方面有哪些安排", top_k=3).to_dict()
+    assert set(d) >= {"query", "mode", "low_confidence", "results"}
+    r = d["results"][0]
+    assert set(r) == {"rank", "score", "id", "doc", "section", "text", "highlights", "answer", "neighbors"}
+    assert r["rank"] == 1 and r["section"][-1] == "坚持教育优先"
+    assert all(r["text"][a:b] for a, b in r["highlights"]) and any(r["text"][a:b] == "教育" for a, b in r["highlights"])
+    a = r["answer"]
+    assert r["text"][a["start"]:a["end"]] == a["text"] and a["text"] != "坚持教育优先。"
+    assert [x["rank"] for x in d["results"]] == [1, 2, 3]
+
+
+def test_answer_is_a_sentence_of_the_passage(engine):
+    h = engine.search("今年要新建多少个5G基站", top_k=1).results[0]
+    assert "5G基站65座" in h.answer.text and h.answer.text in h.passage.text
+
+
+def test_neighbors_are_sibling_clauses(engine):
+    h = engine.search("续建10个煤矿智能化工作面", mode="keyword", top_k=1).results[0]
+    sibs = [engine.passage(i) for i in h.neighbors]
+    assert sibs and all(s.section[:3] == h.passage.section[:3] for s in sibs)
+
+
+def test_low_confidence_for_an_unanswerable_question(engine):
+    assert engine.search("地铁建设").low_confidence
+    assert not engine.search("停车难怎么解决").low_confidence
+
+
+def test_no_duplicate_clause_in_results(engine):
+    res = engine.search("煤层气", top_k=10).results
+    clauses = [h.passage.section for h in res if len(h.passage.section) >= 3]
+    assert len(clauses) == len(set(clauses))
+
+
+def test_section_filter(engine):
+    sec = "（八）聚焦民生改善，交出高质量发展新答卷"
+    assert sec in engine.sections()
+    res = engine.search("建设", top_k=5, section=sec).results
+    assert res and all(sec in h.passage.section for h in res)
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\n\t", None, 42])
+def test_empty_or_non_text_query_is_named_error(engine, bad):
+    with pytest.raises(QueryError):
+        engine.search(bad)
+
+
+@pytest.mark.parametrize("kwargs", [{"mode": "fuzzy"}, {"top_k": 0}, {"top_k": 51}, {"top_k": "5"}])
+def test_bad_parameters_are_named_errors(engine, kwargs):
+    with pytest.raises(QueryError):
+        engine.search("教育", **kwargs)
+
+
+def test_long_query_is_truncated_with_notice(engine):
+    r = engine.search("教育" * 800)
+    assert len(r.query) == MAX_QUERY_CHARS and r.notices
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.text(max_size=60), mode=st.sampled_from(["hybrid", "semantic", "keyword"]))
+def test_random_unicode_never_raises_anything_but_query_error(engine, q, mode):
+    try:
+        r = engine.search(q, mode=mode, top_k=3)
+    except QueryError:
+        assert not q.replace("\x00", " ").strip()
+        return
+    for h in r.results:
+        assert all(0 <= a < b <= len(h.passage.text) for a, b in h.highlights)
+        assert 0 <= h.answer.start < h.answer.end <= len(h.passage.text)
