@@ -20,12 +20,17 @@ class KeywordIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str], scheme: str = DEFAULT_SCHEME, k1: float = 1.2, b: float = 0.75):
+        return cls.from_tokens([tokenize(t, scheme) for t in texts], scheme, k1, b)
+
+    @classmethod
+    def from_tokens(cls, corpus: Sequence[Sequence[str]], scheme: str = DEFAULT_SCHEME, k1: float = 1.2,
+                    b: float = 0.75) -> "KeywordIndex":
         import bm25s
 
-        corpus = [tokenize(t, scheme) or ["\u2205"] for t in texts]
+        corpus = [list(toks) or ["\u2205"] for toks in corpus]  # an empty passage still occupies its row
         bm25 = bm25s.BM25(k1=k1, b=b)
         bm25.index(corpus, show_progress=False)
-        return cls(bm25, scheme, len(texts))
+        return cls(bm25, scheme, len(corpus))
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every passage for these query tokens (unknown tokens are ignored)."""
