@@ -7,9 +7,8 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 
-from .errors import InputError, QueryError, ReportSearchError
+from .errors import QueryError, ReportSearchError
 
 log = logging.getLogger("reportsearch")
 
@@ -58,24 +57,6 @@ def ingest_main(argv: list[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------- serve.py
-def _read_batch(path: str) -> list[dict]:
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: no such file")
-    rows = []
-    for n, line in enumerate(p.read_text(encoding="utf-8-sig").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError as e:
-            raise InputError(f"{p}:{n}: not valid JSON ({e.msg})") from e
-        if not isinstance(obj, dict) or "query" not in obj:
-            raise InputError(f"{p}:{n}: each line needs a \"query\" field")
-        rows.append(obj)
-    return rows
-
-
 def serve_main(argv: list[str] | None = None) -> int:
     from .engine import MODES
     from .ingest import DEFAULT_INDEX
@@ -111,12 +92,13 @@ def serve_main(argv: list[str] | None = None) -> int:
 
 def _cli_search(args) -> int:
     from .engine import SearchEngine, normalize_query
+    from .jsonlines import read_query_lines
 
     if args.query is not None:
         q, notices = normalize_query(args.query)  # fail fast, before loading the model
         for n in notices:
             print(f"notice: {n}", file=sys.stderr)
-    batch = _read_batch(args.queries) if args.queries else None
+    batch = [obj for _, obj in read_query_lines(args.queries)] if args.queries else None
     engine = SearchEngine.load(args.index_dir, model=args.model)
     if batch is None:
         r = engine.search(q, mode=args.mode, top_k=args.top_k, section=args.section)

@@ -56,7 +56,6 @@ def write_report(report: dict, folder: Path, model: str) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     from .cli import _fail, _setup_logging
-    from .engine import SearchEngine
     from .ingest import DEFAULT_INDEX
 
     ap = argparse.ArgumentParser(prog="eval/evaluate.py", description="Evaluate retrieval quality on a question set.")
@@ -75,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         questions = load_questions(args.questions)
         from .server import load_or_build
 
-        engine = load_or_build(args.index_dir, model=args.model) if not args.model else \
-            SearchEngine.load(args.index_dir, model=args.model)
+        engine = load_or_build(args.index_dir, model=args.model)
         modes = MODES if args.mode == "all" or args.check or args.update_baseline else (args.mode,)
         report = run(engine, questions, modes=modes)
     except ReportSearchError as e:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from .engine import MODES, SearchEngine
 from .errors import InputError
+from .jsonlines import read_query_lines
 from .metrics import METRICS, is_relevant, mean_scores, score_ranking
 
 KINDS = ("citizen", "keyword", "fact", "synonym", "english", "traditional", "unanswerable")
@@ -15,24 +15,14 @@ TOLERANCE = 0.01
 
 
 def load_questions(path: str | Path) -> list[dict]:
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: no such question file")
+    """The question set: JSON lines with "query", "expected" (a list) and optional "id", "kind", "note"."""
     out = []
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            q = json.loads(line)
-        except ValueError as e:
-            raise InputError(f"{p}:{n}: not valid JSON ({e.msg})") from e
-        if not isinstance(q, dict) or not isinstance(q.get("query"), str) or not isinstance(q.get("expected"), list):
-            raise InputError(f"{p}:{n}: each line needs a string \"query\" and a list \"expected\"")
+    for n, q in read_query_lines(path):
+        if not isinstance(q.get("expected"), list):
+            raise InputError(f"{path}:{n}: each line needs a list \"expected\" (empty for unanswerable)")
         q.setdefault("id", f"line{n}")
         q.setdefault("kind", "unanswerable" if not q["expected"] else "citizen")
         out.append(q)
-    if not out:
-        raise InputError(f"{p}: no questions")
     return out
 
 

@@ -48,7 +48,8 @@ def test_citizen_search_context_and_keyword_mode(server, browser):
 
     page.locator("#rs-mode").get_by_label("关键词", exact=True).check()
     _search(page, "13710")
-    hit = page.locator("#rs-results .rs-card", has_text="13710").first
+    # wait for the new results: only a fresh keyword hit has 13710 highlighted in its own text
+    hit = page.locator("#rs-results .rs-card").filter(has=page.locator(".rs-text mark", has_text="13710")).first
     hit.wait_for(timeout=60_000)
     assert "坚持跟踪问效" in hit.locator(".rs-crumb").inner_text()
     page.screenshot(path=str(ARTIFACTS / "search-13710-keyword.png"), full_page=True)
