@@ -115,8 +115,8 @@ class SearchEngine:
 
     def sections(self) -> list[str]:
         """The L2 headings (or L1 where there is no L2), in report order: the choices for a section filter."""
-        seen = dict.fromkeys(p.section[1] if len(p.section) > 1 else p.section[0]
-                             for p in self.passages if p.section)
+        seen = dict.fromkeys(p.section[1] if len(p.section) > 1 and p.section[1].startswith("（") else p.section[0]
+                             for p in self.passages if p.section)  # L2 titles are canonicalised to `（…）`
         return list(seen)
 
     def passage(self, pid: str):

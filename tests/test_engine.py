@@ -69,7 +69,8 @@ def test_no_duplicate_clause_in_results(engine):
 
 def test_section_filter(engine):
     sec = "（八）聚焦民生改善，交出高质量发展新答卷"
-    assert sec in engine.sections()
+    assert sec in engine.sections() and "三、全面加强政府自身建设" in engine.sections()
+    assert "政治引领稳航向" not in engine.sections()  # an L3 topic is not offered as a section filter
     res = engine.search("建设", top_k=5, section=sec).results
     assert res and all(sec in h.passage.section for h in res)
 
