@@ -157,21 +157,20 @@ class SearchEngine:
             ranked = fuse(dense, keyword, cfg.fusion, cfg.alpha, cfg.rrf_k)
         if section:
             ranked = [(i, s) for i, s in ranked if section in self.passages[i].section]
-        terms = query_terms(q) + [t for t in extra if t]
+        terms = query_terms(fq, folded=True) + [t for t in extra if t]
         hits = self._collect(ranked, top_k, terms, qvec)
-        low = self._low_confidence(q, hits, dense)
+        low = self._low_confidence(fq, hits, dense)
         return SearchResponse(query=q, mode=mode, results=tuple(hits), low_confidence=low, notices=tuple(notices))
 
     def _collect(self, ranked, top_k, terms, qvec) -> list[Hit]:
         hits: list[Hit] = []
-        clauses: set[tuple] = set()
+        clauses: set[tuple] = set()  # (doc, section) of clauses already shown
         for i, score in ranked:
             p = self.passages[i]
-            clause = (p.doc, p.section) if len(p.section) >= 3 else None
-            if clause is not None and clause in clauses:
-                continue  # another piece of a clause that already ranked higher
-            if clause is not None:
-                clauses.add(clause)
+            if len(p.section) >= 3:
+                if (p.doc, p.section) in clauses:
+                    continue  # another piece of a clause that already ranked higher
+                clauses.add((p.doc, p.section))
             hl = highlight_spans(self.folded[i], terms)
             hits.append(Hit(passage=p, score=score, rank=len(hits) + 1, highlights=tuple(hl),
                             answer=self._answer(i, hl, qvec), neighbors=self.neighbors[i]))
@@ -198,13 +197,13 @@ class SearchEngine:
         df = self._joined.count(term)  # occurrences approximate document frequency; C speed at any size
         return math.log((len(self.passages) + 1) / (df + 0.5))
 
-    def coverage(self, q: str, hits: list[Hit]) -> float | None:
+    def coverage(self, fq: str, hits: list[Hit]) -> float | None:
         """IDF-weighted share of the query's content words found in the best of the top 3 hits.
 
-        A word also counts as found when one of its glossary expansions is. None for queries with no
+        `fq` is the folded query without question words. A word also counts as found when one of its
+        glossary expansions is. None for queries with no
         Chinese content words or numbers (English, say), where only the dense score can judge.
         """
-        fq = strip_question_words(fold(q))
         words = list(dict.fromkeys(content_words(fq)))
         if not words or not hits or (re.search(r"[a-z]{2}", fq) and not re.search(r"[\u3400-\u9fff]", fq)):
             return None
@@ -218,11 +217,11 @@ class SearchEngine:
             best = max(best, got)
         return best / total if total > 0 else None
 
-    def _low_confidence(self, q: str, hits: list[Hit], dense: dict[int, float]) -> bool:
+    def _low_confidence(self, fq: str, hits: list[Hit], dense: dict[int, float]) -> bool:
         if not hits:
             return True
         cfg = self.config
-        coverage = self.coverage(q, hits)
+        coverage = self.coverage(fq, hits)
         top_dense = max(dense.values()) if dense else None
         if coverage is None:
             return top_dense is not None and top_dense < cfg.low_conf_dense

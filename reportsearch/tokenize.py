@@ -53,17 +53,13 @@ def strip_question_words(folded_query: str) -> str:
     return folded_query
 
 
-def query_terms(text: str) -> list[str]:
-    """Distinct surface terms of a query worth highlighting: numbers, Latin words, CJK bigrams."""
-    t = strip_question_words(fold(text))
-    terms: list[str] = []
-    for m in _RUN.finditer(t):
-        run = m.group()
-        if not _cjk(run[0]) or len(run) == 1:
-            terms.append(run)
-        else:
-            terms.extend(run[i:i + 2] for i in range(len(run) - 1))
-    return list(dict.fromkeys(terms))
+def query_terms(text: str, folded: bool = False) -> list[str]:
+    """Distinct surface terms of a query worth highlighting: numbers, Latin words, CJK bigrams.
+
+    `folded=True` means `text` is already folded with its question words stripped (the engine's keyword query).
+    """
+    t = text if folded else strip_question_words(fold(text))
+    return list(dict.fromkeys(tokenize(t, "bigram", folded=True)))
 
 
 def content_words(folded_query: str) -> list[str]:
