@@ -15,7 +15,7 @@ from common import ROOT, med, peak_rss_mb
 
 from reportsearch.chunking import chunk
 from reportsearch.defaultmodel import ensure_default_model
-from reportsearch.embedding import load_embedder
+from reportsearch.embedders import load_embedder
 from reportsearch.evaluation import load_questions
 from reportsearch.parsing import parse_file
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .answer import choose_answer, highlight_spans, sentence_spans
-from .embedding import Embedder, load_embedder, requested_model
+from .embedders import Embedder, load_embedder, requested_model
 from .errors import IndexMismatchError, QueryError
 from .fusion import fuse, ranking
 from .glossary import expand, load_glossary

@@ -82,7 +82,7 @@ def test_missing_record_is_rebuilt(tmp_path):
 
 
 def test_broken_local_model_is_one_clear_error(tmp_path):
-    from reportsearch.embedding import SentenceTransformerEmbedder
+    from reportsearch.embedders.sentence_transformer import SentenceTransformerEmbedder
 
     bad = tmp_path / "broken"
     bad.mkdir()
@@ -92,7 +92,7 @@ def test_broken_local_model_is_one_clear_error(tmp_path):
 
 
 def test_unknown_hub_id_offline_is_one_clear_error(monkeypatch):
-    from reportsearch.embedding import SentenceTransformerEmbedder
+    from reportsearch.embedders.sentence_transformer import SentenceTransformerEmbedder
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelError, match="needs a network"):
@@ -100,7 +100,7 @@ def test_unknown_hub_id_offline_is_one_clear_error(monkeypatch):
 
 
 def test_family_prompts():
-    from reportsearch.embedding import BGE_ZH_QUERY, family_prompts
+    from reportsearch.embedders import BGE_ZH_QUERY, family_prompts
 
     assert family_prompts("intfloat/multilingual-e5-base")["query"] == "query: "
     assert family_prompts("BAAI/bge-small-zh-v1.5") == {"query": BGE_ZH_QUERY}
