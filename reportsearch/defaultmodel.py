@@ -280,6 +280,19 @@ def verify(out: Path, src_sha: str | None = None) -> str | None:
     return None
 
 
+def check_model_dir(out: Path) -> None:
+    """Refuse a model folder this tool did not make: only a missing or empty folder, or one holding our
+    build record, may be (re)built; anything else is left exactly as it is."""
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir():
+        raise ModelError(f"model folder {out} is not a folder; point REPORTSEARCH_MODEL_DIR at a new or empty folder")
+    if (out / _BUILD_RECORD).is_file() or not any(out.iterdir()):
+        return
+    raise ModelError(f"model folder {out} holds files this tool did not make; refusing to overwrite it "
+                     f"(point REPORTSEARCH_MODEL_DIR at a new or empty folder)")
+
+
 def ensure_default_model(out: Path | None = None, force: bool = False) -> Path:
     """Build (or rebuild when missing or corrupt) the default model folder; return its path."""
     out = Path(out) if out else default_model_dir()
@@ -288,6 +301,7 @@ def ensure_default_model(out: Path | None = None, force: bool = False) -> Path:
     problem = "rebuild requested" if force else verify(out, src_sha)
     if problem is None:
         return out
+    check_model_dir(out)
     log.warning("building the default model %s into %s (%s)", DEFAULT_MODEL_ID, out, problem)
     from tqdm.auto import tqdm
 
@@ -301,6 +315,7 @@ def ensure_default_model(out: Path | None = None, force: bool = False) -> Path:
             bar.update()
             (tmp / _BUILD_RECORD).write_text(json.dumps(_record(tmp, src, src_sha), indent=2), encoding="utf-8")
             if out.exists():
+                check_model_dir(out)  # checked again just before the only removal: ours, or empty
                 shutil.rmtree(out)
             os.replace(tmp, out)
             bar.update()

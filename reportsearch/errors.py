@@ -25,5 +25,9 @@ class IndexMismatchError(ReportSearchError):
     """The index on disk disagrees with its manifest, the model or the sources."""
 
 
+class IndexWriteError(ReportSearchError):
+    """The index cannot be written where asked without replacing something this tool did not make."""
+
+
 class ModelError(ReportSearchError):
     """The embedding model cannot be built, found or loaded."""

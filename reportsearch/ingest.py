@@ -18,7 +18,7 @@ from .errors import InputError
 from .keyword import KeywordIndex
 from .parsing import parse_file
 from .records import Passage
-from .store import write_index
+from .store import check_index_dir, portable_path, write_index
 from .tokenize import DEFAULT_SCHEME
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def build_index(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAUL
                 max_chars: int = MAX_CHARS, body_chars: int = BODY_CHARS, progress: bool = True) -> dict:
     """Build the whole index; return its manifest. Nothing is written unless every step succeeds."""
     t0 = time.perf_counter()
+    check_index_dir(Path(index_dir))  # fail before any work, and before touching anything
     sources = find_sources(list(paths))
     documents, passages = {}, []
     for src in sources:
@@ -78,7 +79,7 @@ def build_index(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAUL
         ps = chunk(d, max_chars=max_chars, body_chars=body_chars)
         if not ps:
             raise InputError(f"{src}: no passages could be cut from this report")
-        documents[d.doc] = {"path": str(src), "meta": d.meta, "outline": [list(o) for o in d.outline]}
+        documents[d.doc] = {"path": portable_path(src), "meta": d.meta, "outline": [list(o) for o in d.outline]}
         passages.extend(ps)
     embedder = embedder or load_embedder(model)
     log.info("embedding %d passages from %d report(s) with %s", len(passages), len(sources), embedder.name)
@@ -87,7 +88,7 @@ def build_index(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAUL
     sent_vecs = embedder.encode_passages(sent_texts, progress=progress)
     manifest = {
         "model": embedder.name, "dim": int(vectors.shape[1]), "prompts": getattr(embedder, "prompts", {}),
-        "sources": [{"path": str(s), "sha256": sha256_file(s)} for s in sources],
+        "sources": [{"path": portable_path(s), "sha256": sha256_file(s)} for s in sources],
         "chunking": {"max_chars": max_chars, "body_chars": body_chars, "embed_input": embed_input},
         "keyword": {"scheme": scheme},
     }

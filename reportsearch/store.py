@@ -14,7 +14,7 @@ import numpy as np
 
 from .defaultmodel import sha256_file
 from .dense import DenseIndex
-from .errors import IndexMismatchError, IndexMissingError
+from .errors import IndexMismatchError, IndexMissingError, IndexWriteError
 from .keyword import KeywordIndex
 from .records import Passage
 
@@ -40,10 +40,51 @@ class IndexStore:
         return len(self.passages)
 
 
+FORMAT = "reportsearch-index"
+_KEEP = ("README.md",)  # a note beside the index (the project ships index/README.md); kept across rebuilds
+
+
+def is_our_index(folder: Path) -> bool:
+    """True when `folder` holds a manifest of this project's index format (any schema version)."""
+    try:
+        m = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(m, dict) and (m.get("format") == FORMAT or ("schema" in m and "model" in m and "count" in m))
+
+
+def _ours_or_empty(folder: Path) -> bool:
+    return is_our_index(folder) or all(p.name in _KEEP and p.is_file() for p in folder.iterdir())
+
+
+def check_index_dir(folder: Path) -> None:
+    """Refuse to write where the tool would replace something it did not make.
+
+    Allowed: a missing folder, an empty one (or one holding only a README.md), or an index this tool built.
+    """
+    folder = Path(folder)
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if not folder.is_dir():
+        raise IndexWriteError(f"index folder {folder} is a file, not a folder; choose another --index-dir")
+    if not _ours_or_empty(folder):
+        raise IndexWriteError(f"{folder} is not an index folder (it holds files this tool did not make); "
+                              f"refusing to write there: choose a new or empty --index-dir")
+    _check_removable(_old_path(folder))
+
+
+def _check_removable(path: Path) -> None:
+    """A sibling left by an earlier swap may be deleted only when it is an index this tool made."""
+    if (path.exists() or path.is_symlink()) and (not path.is_dir() or path.is_symlink() or not _ours_or_empty(path)):
+        raise IndexWriteError(f"{path} is in the way of the index swap and was not made by this tool; "
+                              f"move it away and run again")
+
+
 def write_index(folder: Path, manifest: dict, passages: list[Passage], dense: DenseIndex, keyword: KeywordIndex,
                 sentence_vectors: np.ndarray, sentence_rows: np.ndarray, documents: dict) -> Path:
     """Write into a temporary sibling folder, then swap it in; an interrupted run leaves the old index intact."""
     folder = Path(folder)
+    check_index_dir(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.build-", dir=folder.parent))
     os.chmod(tmp, 0o755)
@@ -58,7 +99,7 @@ def write_index(folder: Path, manifest: dict, passages: list[Passage], dense: De
         (tmp / "documents.json").write_text(json.dumps(documents, ensure_ascii=False, indent=1), encoding="utf-8")
         if (folder / "README.md").is_file():
             shutil.copy2(folder / "README.md", tmp / "README.md")
-        manifest = dict(manifest, schema=SCHEMA, count=len(passages),
+        manifest = dict(manifest, format=FORMAT, schema=SCHEMA, count=len(passages),
                         created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         _swap_in(tmp, folder)
@@ -72,29 +113,32 @@ def _old_path(folder: Path) -> Path:
     return folder.parent / f".{folder.name}.old"
 
 
+def _remove_ours(path: Path) -> None:
+    _check_removable(path)
+    if path.exists():
+        shutil.rmtree(path)
+
+
 def _swap_in(tmp: Path, folder: Path) -> None:
     old = _old_path(folder)
-    if old.exists():
-        shutil.rmtree(old)
+    _remove_ours(old)  # a previous interrupted swap (the next write is where recovery happens)
     if folder.exists():
         os.replace(folder, old)
     os.replace(tmp, folder)
-    shutil.rmtree(old, ignore_errors=True)
+    _remove_ours(old)
 
 
-def _recover(folder: Path) -> None:
-    """If a swap was interrupted between its two renames, put the previous index back."""
+def _index_folder(folder: Path) -> Path:
+    """Where to read from: the folder, or, if a swap was interrupted between its two renames, the previous
+    index left beside it. Reading never moves or deletes anything; the next write cleans up."""
     old = _old_path(folder)
     if not (folder / "manifest.json").exists() and (old / "manifest.json").exists():
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(old, folder)
+        return old
+    return folder
 
 
 def read_manifest(folder: Path) -> dict:
-    folder = Path(folder)
-    _recover(folder)
-    path = folder / "manifest.json"
+    path = _index_folder(Path(folder)) / "manifest.json"
     if not path.is_file():
         raise IndexMissingError(f"no index in {folder}/: run `python ingest.py` first")
     try:
@@ -106,17 +150,31 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def portable_path(path: Path) -> str:
+    """How a source is recorded: relative to the project when inside it (`data/x.txt`), else its file name."""
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(PROJECT).as_posix()
+    except ValueError:
+        return p.name
+
+
 def check_sources(manifest: dict) -> None:
-    """Every recorded source that still exists must still have the recorded SHA-256."""
+    """Every recorded project-relative source that still exists must still have the recorded SHA-256."""
     for src in manifest.get("sources", []):
         p = Path(src["path"])
+        if not p.is_absolute():
+            p = PROJECT / p
         if p.is_file() and sha256_file(p) != src["sha256"]:
             raise IndexMismatchError(f"{p} changed since the index was built; {_REBUILD}")
 
 
 def load_index(folder: Path, check_source_hashes: bool = True) -> IndexStore:
     """Load and cross-check every part of the index; any disagreement is a named error."""
-    folder = Path(folder)
+    folder = _index_folder(Path(folder))
     manifest = read_manifest(folder)
     if check_source_hashes:
         check_sources(manifest)

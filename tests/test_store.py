@@ -55,7 +55,10 @@ def test_count_mismatch_is_named(tmp_path, small_report):
         load_index(d)
 
 
-def test_source_change_is_named(tmp_path, small_report):
+def test_source_change_is_named(tmp_path, small_report, monkeypatch):
+    from reportsearch import store
+
+    monkeypatch.setattr(store, "PROJECT", tmp_path)  # sources are checked when recorded project-relative
     d = _built(tmp_path, small_report)
     small_report.write_text(small_report.read_text() + "\n\n新增一句。", encoding="utf-8")
     with pytest.raises(IndexMismatchError, match="changed since the index was built"):
@@ -112,6 +115,7 @@ def test_interrupted_swap_is_recovered(tmp_path, small_report):
     d = _built(tmp_path, small_report)
     d.rename(tmp_path / ".index.old")  # crash between the two renames
     assert load_index(d).count == 2
+    assert (tmp_path / ".index.old").is_dir()  # reading never moves or deletes; the next write recovers
 
 
 def test_several_reports_make_one_corpus(tmp_path, small_report):
