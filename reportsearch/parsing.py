@@ -7,11 +7,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
+from .readers import Paragraph, read_source
+from .readers.base import read_bytes
+from .readers.text import decode_bytes, text_paragraphs
 from .textnorm import count_cjk, fix_spacing, split_sentences
+
+__all__ = ["Document", "Segment", "decode_bytes", "parse", "parse_file", "parse_paragraphs", "read_report",
+           "report_meta", "doc_id"]
 
 _NUM = "一二三四五六七八九十"
 L1_RE = re.compile(rf"^([{_NUM}]{{1,3}})、\s*(.+)$")
 L2_RE = re.compile(rf"^[（(]\s*([{_NUM}]{{1,3}})\s*[）)]\s*(.+)$")
+PART_RE = re.compile(rf"^(第[{_NUM}百]{{1,4}}(?:部分|章|篇|编))\s*[：:、　]?\s*(.*)$")
+NUM_RE = re.compile(r"^(\d{1,2})[.．、](?![\d.．])\s*(.+)$")
+NUM_PAREN_RE = re.compile(r"^[（(]\s*(\d{1,2})\s*[）)]\s*(.+)$")
+# numbered heading styles, outermost first; a document's levels are the styles it uses, in this order
+HEADING_STYLES = (("part", PART_RE), ("cn", L1_RE), ("cn_paren", L2_RE), ("num", NUM_RE), ("num_paren", NUM_PAREN_RE))
+_ORDINAL = re.compile(rf"^[{_NUM}]{{1,3}}是")  # `一是坚持政治引领。`: a list item, not a heading
 _HEADING_MAX = 40
 _TOPIC_MAX = 20  # an L3 topic sentence: `优化提升煤炭产业。`
 _LABEL_MAX = 14  # an L4 clause label: `有序提升产能。`, `加快“中游”延链。`
@@ -42,35 +54,10 @@ class Document:
 
 
 # ---------------------------------------------------------------- reading
-def decode_bytes(data: bytes, name: str = "input") -> str:
-    """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030/GBK; refuse binary data."""
-    if not data.strip():
-        raise InputError(f"{name}: the file is empty")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if b"\x00" in data[:8192]:
-        raise InputError(f"{name}: this looks like a binary file, not a text report")
-    for enc in ("utf-8", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{name}: cannot decode the text (tried UTF-8 and GB18030); save it as UTF-8")
-
-
 def read_report(path: str | Path) -> str:
+    """The raw text of a .txt/.md report (kept for callers that want the text itself)."""
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
-    if not p.is_file():
-        raise InputError(f"{p}: not a file")
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise InputError(f"{p}: cannot read ({e.strerror})") from e
-    text = decode_bytes(data, str(p))
+    text = decode_bytes(read_bytes(p), str(p))
     if count_cjk(text) == 0:
         raise InputError(f"{p}: no Chinese text found; is this a government report?")
     return text
@@ -92,24 +79,38 @@ def ends_terminal(text: str) -> bool:
     return bool(text) and text[-1] in _TERMINAL
 
 
+def _heading_shape(text: str) -> bool:
+    return bool(text) and len(text) <= _HEADING_MAX and text[-1] not in "。！？；;，,"
+
+
+def heading_style(text: str) -> int | None:
+    """Index into HEADING_STYLES of a numbered heading (`第一部分`, `一、`, `（一）`, `1.`, `（1）`), else None."""
+    if not _heading_shape(text):
+        return None
+    for k, (_, rx) in enumerate(HEADING_STYLES):
+        if rx.match(text):
+            return k
+    return None
+
+
 def heading_level(text: str) -> int:
     """1 for `一、…`, 2 for `（一）…` or `(一)…`, else 0. Ordinal words like `一是` are not headings."""
-    if len(text) > _HEADING_MAX or text[-1:] in "。！？；;":
-        return 0
-    if L1_RE.match(text):
-        return 1
-    if L2_RE.match(text):
-        return 2
-    return 0
+    k = heading_style(text)
+    return {1: 1, 2: 2}.get(k, 0) if k is not None else 0
 
 
 def heading_title(text: str) -> str:
-    """Canonical heading text: `(五) 聚焦…` → `（五）聚焦…`."""
-    m = L2_RE.match(text)
+    """Canonical heading text: `(五) 聚焦…` → `（五）聚焦…`, `（1）` likewise; `第一部分　回顾` → `第一部分 回顾`."""
+    m = L2_RE.match(text) or NUM_PAREN_RE.match(text)
     if m:
         return f"（{m.group(1)}）{m.group(2).strip()}"
     m = L1_RE.match(text)
-    return f"{m.group(1)}、{m.group(2).strip()}" if m else text
+    if m:
+        return f"{m.group(1)}、{m.group(2).strip()}"
+    m = PART_RE.match(text)
+    if m:
+        return f"{m.group(1)} {m.group(2).strip()}".strip()
+    return text
 
 
 def _short_plain(sentence: str, limit: int) -> bool:
@@ -129,47 +130,113 @@ def is_clause_label(sentence: str) -> bool:
     return _short_plain(sentence, _LABEL_MAX)
 
 
+def label_title(sentence: str) -> str:
+    """The section title of a topic or label sentence: no full stop, no list ordinal (`一是有序提升产能。`)."""
+    return _ORDINAL.sub("", sentence[:-1]) or sentence[:-1]
+
+
 # ---------------------------------------------------------------- structure
-def _join_page_breaks(paras: list[str]) -> list[str]:
-    """A paragraph that does not end a sentence continues into the next, unless the next is a heading."""
-    out: list[str] = []
+def _is_hinted_heading(p: Paragraph) -> bool:
+    """A heading the format marks (Word style, <hN>, Markdown #, a whole bold line) that has no number."""
+    return (p.level > 0 or p.bold) and _heading_shape(p.text) and not _ORDINAL.match(p.text) \
+        and not re.search(r"[。！？；]", p.text)
+
+
+def _is_heading(p: Paragraph) -> bool:
+    return heading_style(p.text) is not None or _is_hinted_heading(p)
+
+
+def _join_page_breaks(paras: list[Paragraph]) -> list[Paragraph]:
+    """A paragraph that does not end a sentence continues into the next, unless either one is a heading."""
+    out: list[Paragraph] = []
     for p in paras:
-        if out and not ends_terminal(out[-1]) and not heading_level(out[-1]) and not heading_level(p):
-            prev = out[-1]
+        prev = out[-1] if out else None
+        if prev and not ends_terminal(prev.text) and not _is_heading(prev) and not _is_heading(p):
+            text = p.text
             # an opening quote repeated at the top of the new page: `“承诺制+标准` + `“地+全代办”`
-            if p.startswith("“") and prev.count("“") > prev.count("”"):
-                p = p[1:]
-            out[-1] = prev + p
+            if text.startswith("“") and prev.text.count("“") > prev.text.count("”"):
+                text = text[1:]
+            out[-1] = Paragraph(prev.text + text, prev.level, False, prev.bold_runs + p.bold_runs)
         else:
             out.append(p)
     return out
 
 
-def _split_front_back(paras: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """Front matter: leading paragraphs before the first sentence or heading. Back matter: short trailing lines."""
+def _split_front_back(paras: list[Paragraph]) -> tuple[list[Paragraph], list[Paragraph], list[Paragraph]]:
+    """Front matter: leading paragraphs before the first sentence or numbered heading. Back matter: short trailing
+    lines. Format hints do not count here: a report's title is often a styled heading."""
     i = 0
-    while i < len(paras) and not heading_level(paras[i]) and not re.search(r"[。！？!?]", paras[i]):
+    while i < len(paras) and heading_style(paras[i].text) is None and not re.search(r"[。！？!?]", paras[i].text):
         i += 1
     if i == len(paras):  # no sentence at all: treat everything as body
         i = 0
     j = len(paras)
-    while j > i + 1 and len(paras[j - 1]) <= 30 and not re.search(r"[。！？!?；]", paras[j - 1]) \
-            and not heading_level(paras[j - 1]):
+    while j > i + 1 and len(paras[j - 1].text) <= 30 and not re.search(r"[。！？!?；]", paras[j - 1].text) \
+            and not _is_heading(paras[j - 1]):
         j -= 1
     return paras[:i], paras[i:j], paras[j:]
+
+
+# ---------------------------------------------------------------- metadata
+_UNIT = "省|自治区|市|自治州|州|盟|地区|县|自治县|旗|自治旗|区|特区|林区|镇|乡"
+_CN_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "O": 0}
+
+
+def _cn_int(s: str) -> int | None:
+    """二〇二三 → 2023, 二十一 → 21, 十 → 10; Arabic digits pass through."""
+    if s.isdigit():
+        return int(s)
+    if "十" in s:
+        a, _, b = s.partition("十")
+        return (_CN_DIGIT.get(a, 1) if a else 1) * 10 + (_CN_DIGIT.get(b, 0) if b else 0)
+    try:
+        return int("".join(str(_CN_DIGIT[c]) for c in s))
+    except KeyError:
+        return None
+
+
+_DATE = re.compile(r"([0-9〇○零一二三四五六七八九]{4})\s*年\s*([0-9一二三四五六七八九十]{1,3})\s*月"
+                   r"\s*([0-9一二三四五六七八九十]{1,3})\s*日")
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+
+
+def _date(text: str) -> str | None:
+    m = _DATE.search(text)
+    if not m:
+        return None
+    y, mo, d = (_cn_int(g) for g in m.groups())
+    if not (y and mo and d) or not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def _region_in(text: str) -> str | None:
+    """The government's place name: `沁水县人民政府…` → 沁水县, `在沁水县第十七届…` → 沁水县, `沁水县2023年…`."""
+    for rx in (rf"^(?:\S*?)([\u4e00-\u9fff]{{1,12}}?(?:{_UNIT}))人民政府",
+               rf"([\u4e00-\u9fff]{{2,12}}?(?:{_UNIT}))第[{_NUM}百]+届人民代表大会",
+               rf"^([\u4e00-\u9fff]{{2,12}}?(?:{_UNIT}))\s*(?:\d{{4}}年|[〇零一二三四五六七八九]{{4}}年)?\s*政府工作报告"):
+        m = re.search(rx, text.replace(" ", ""))
+        if m and not m.group(1).startswith("在"):
+            return m.group(1)
+        if m:
+            return m.group(1)[1:]
+    return None
 
 
 def _front_meta(front: list[str], back: list[str]) -> dict:
     meta: dict = {}
     rest = []
     for p in front:
-        if "title" not in meta and not p.startswith(("（", "(")):
-            meta["title"] = p
-        elif p.startswith(("（", "(")):
-            meta["meeting"] = p.strip("（）()")
-            m = re.search(r"(\d{4})年(\d{1,2})月(\d{1,2})日", p)
+        if p.startswith(("（", "(")):
+            meta["meeting_line"] = p.strip("（）() ")
+            date = _date(p)
+            if date:
+                meta["date"] = date
+            m = re.search(r"在(.+?会议)", p.replace(" ", ""))
             if m:
-                meta["date"] = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+                meta["meeting"] = m.group(1)
+        elif "title" not in meta and not p.endswith(("：", ":")):
+            meta["title"] = p
         elif p.endswith(("：", ":")):
             meta["salutation"] = p
         else:
@@ -181,17 +248,80 @@ def _front_meta(front: list[str], back: list[str]) -> dict:
     return meta
 
 
+def _pinyin_slug(region: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    short = re.sub(rf"(?:{_UNIT}|人民政府)$", "", region) if len(region) > 2 else region
+    return re.sub(r"[^a-z0-9]+", "", "".join(lazy_pinyin(short or region)).lower())
+
+
+def doc_id(region: str | None, year: int | None, stem: str = "") -> str:
+    """A stable short id: `qinshui-2023` from 沁水县 + 2023; without a region, a slug of the file name."""
+    if region:
+        base = _pinyin_slug(region)
+    else:
+        base = re.sub(r"[^0-9a-z]+", "-", stem.lower()).strip("-")
+        if not base or not re.search(r"[a-z]", base):
+            base = re.sub(r"[^0-9a-z]+", "-", "".join(_pinyin_slug(c) if "\u4e00" <= c <= "\u9fff" else c
+                                                         for c in stem).lower()).strip("-") or "report"
+        if year and str(year) in base:
+            return base[:40]
+    return f"{base[:32]}-{year}" if year else base[:40]
+
+
+def report_meta(front_meta: dict, source_meta: dict | None = None, stem: str = "",
+                fallback: dict | None = None) -> dict:
+    """Region, issuer, title, year and display title, from the front matter, then the format's own metadata
+    (HTML <title>, PDF/Word Title), then the file name, then the caller's fallbacks (`--title/--year/--region`)."""
+    meta = dict(front_meta)
+    source_meta = source_meta or {}
+    fallback = {k: v for k, v in (fallback or {}).items() if v not in (None, "")}
+    ext_title = source_meta.get("title", "")
+    stem_cjk = stem if re.search(r"[\u4e00-\u9fff]", stem) else ""
+    speaker = meta.get("speaker", "")
+    if "人民政府" in speaker:
+        meta["issuer"] = speaker.replace(" ", "")[: speaker.replace(" ", "").index("人民政府") + 4]
+    region = None
+    for text in (speaker, meta.get("title", ""), meta.get("meeting", ""), ext_title, stem_cjk):
+        region = _region_in(text) if text else None
+        if region:
+            break
+    region = region or fallback.get("region")
+    if region:
+        meta["region"] = region
+        meta.setdefault("issuer", f"{region}人民政府")
+    year = int(meta["date"][:4]) if meta.get("date") else None
+    for text in (meta.get("title", ""), ext_title, stem):
+        if year:
+            break
+        m = _YEAR_IN_TEXT.search(text or "")
+        year = int(m.group(1)) if m else None
+    year = year or (int(fallback["year"]) if fallback.get("year") else None)
+    if year:
+        meta["year"] = year
+    title = meta.get("title") or ext_title or stem_cjk or fallback.get("title") or "政府工作报告"
+    meta["title"] = title
+    display = title
+    if year and str(year) not in display:
+        display = f"{year}年{display}"
+    if region and region not in display:
+        display = f"{region}{display}"
+    meta["doc_title"] = display
+    return meta
+
+
+# ---------------------------------------------------------------- parsing
 def _paragraph_segments(path: tuple[str, ...], para: str) -> tuple[str | None, list[tuple[tuple[str, ...], str]]]:
     """Split one body paragraph into (section, text) runs using its L3 topic and L4 labels."""
     sents = split_sentences(para)
     if len(sents) < 2 or not is_topic_sentence(sents[0]):
         return None, [(path, para)]
-    topic = sents[0][:-1]
+    topic = label_title(sents[0])
     l3 = path + (topic,)
     runs: list[tuple[tuple[str, ...], list[str]]] = [(l3, [sents[0]])]
     for k, s in enumerate(sents[1:], start=1):
         if k < len(sents) - 1 and is_clause_label(s):
-            runs.append((l3 + (s[:-1],), [s]))
+            runs.append((l3 + (label_title(s),), [s]))
         else:
             runs[-1][1].append(s)
     if len(runs) > 1 and len(runs[0][1]) == 1:
@@ -199,30 +329,43 @@ def _paragraph_segments(path: tuple[str, ...], para: str) -> tuple[str | None, l
     return topic, [(sec, "".join(ss)) for sec, ss in runs]
 
 
-def parse(raw: str, doc: str, path: str = "") -> Document:
-    """Parse raw report text into a Document with section-tagged segments."""
-    paras = [clean_paragraph(p) for p in re.split(r"\n\s*\n", raw.replace("\r\n", "\n").replace("\r", "\n"))]
-    paras = [p for p in paras if p]
+def _clean(p: Paragraph) -> Paragraph:
+    text = fix_spacing(p.text.replace("**", "")).strip()
+    return Paragraph(text, p.level, p.bold, tuple(fix_spacing(r) for r in p.bold_runs))
+
+
+def _heading_levels(body: list[Paragraph]) -> dict:
+    """Numbered styles in use take levels 1.. in HEADING_STYLES order; unnumbered hinted headings come below
+    them, ranked by their hint (Word/HTML level first, bold-only last)."""
+    styles = sorted({k for p in body if (k := heading_style(p.text)) is not None})
+    hints = sorted({(p.level or 9) for p in body if heading_style(p.text) is None and _is_hinted_heading(p)})
+    levels = {("style", k): i + 1 for i, k in enumerate(styles)}
+    levels.update({("hint", h): len(styles) + i + 1 for i, h in enumerate(hints)})
+    return levels
+
+
+def parse_paragraphs(paragraphs: list[Paragraph], doc: str, path: str = "") -> Document:
+    """Parse reader paragraphs (+ hints) into a Document with section-tagged segments."""
+    paras = [c for c in (_clean(p) for p in paragraphs) if c.text]
     front, body, back = _split_front_back(paras)
     body = _join_page_breaks(body)
-    d = Document(doc=doc, path=path, meta=_front_meta(front, back))
-    l1: str | None = None
-    l2: str | None = None
+    d = Document(doc=doc, path=path, meta=_front_meta([p.text for p in front], [p.text for p in back]))
+    levels = _heading_levels(body)
+    stack: list[str] = []  # heading titles by level - 1
     pieces: list[str] = []
     offset = 0
-    for para in body:
-        level = heading_level(para)
-        if level == 1:
-            l1, l2 = heading_title(para), None
-            d.outline.append((l1,))
-        elif level == 2:
-            l2 = heading_title(para)
-            d.outline.append(tuple(x for x in (l1, l2) if x))
+    for p in body:
+        para = p.text
+        k = heading_style(para)
+        level = levels[("style", k)] if k is not None else \
+            (levels[("hint", p.level or 9)] if _is_hinted_heading(p) else 0)
         if level:
+            stack = stack[: level - 1] + [None] * max(0, level - 1 - len(stack)) + [heading_title(para)]
+            d.outline.append(tuple(x for x in stack if x))
             pieces.append(para)
             offset += len(para) + 1
             continue
-        base = tuple(x for x in (l1, l2) if x)
+        base = tuple(x for x in stack if x)
         topic, runs = _paragraph_segments(base, para)
         if topic:
             d.outline.append(base + (topic,))
@@ -237,6 +380,25 @@ def parse(raw: str, doc: str, path: str = "") -> Document:
     return d
 
 
-def parse_file(path: str | Path) -> Document:
+def parse(raw: str, doc: str, path: str = "") -> Document:
+    """Parse raw report text (.txt/.md conventions: blank lines between paragraphs) into a Document."""
+    return parse_paragraphs(text_paragraphs(raw), doc, path)
+
+
+def parse_file(path: str | Path, title: str | None = None, year: int | None = None,
+               region: str | None = None) -> Document:
+    """Read any supported report file and parse it; metadata and the doc id (`qinshui-2023`) included.
+
+    `title`, `year` and `region` are the last fallbacks, used only where the report and its file say nothing.
+    """
     p = Path(path)
-    return parse(read_report(p), doc=p.stem, path=str(p))
+    source = read_source(p)
+    if count_cjk("".join(x.text for x in source.paragraphs)) == 0:
+        raise InputError(f"{p}: no Chinese text found; is this a government report?")
+    d = parse_paragraphs(source.paragraphs, doc="", path=str(p))
+    if not d.segments:
+        raise InputError(f"{p}: no report text found (only headings or front matter)")
+    d.meta = report_meta(d.meta, source.meta, p.stem, {"title": title, "year": year, "region": region})
+    d.meta["format"] = source.kind
+    d.doc = doc_id(d.meta.get("region"), d.meta.get("year"), p.stem)
+    return d

@@ -15,15 +15,20 @@ class Passage:
     text: str
     start: int = 0  # character offsets into the cleaned document text
     end: int = 0
+    doc_title: str = ""  # the report as people name it: `沁水县2023年政府工作报告`
+    year: int | None = None  # the report's year (its meeting date)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "doc": self.doc, "section": list(self.section),
-                "text": self.text, "start": self.start, "end": self.end}
+        return {"id": self.id, "doc": self.doc, "doc_title": self.doc_title or self.doc, "year": self.year,
+                "section": list(self.section), "text": self.text, "start": self.start, "end": self.end}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Passage":
+        """Tolerant of rows written before `doc_title` and `year` existed."""
+        year = d.get("year")
         return cls(id=d["id"], doc=d["doc"], section=tuple(d["section"]), text=d["text"],
-                   start=int(d.get("start", 0)), end=int(d.get("end", 0)))
+                   start=int(d.get("start", 0)), end=int(d.get("end", 0)),
+                   doc_title=str(d.get("doc_title") or ""), year=int(year) if year not in (None, "") else None)
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,8 @@ class Hit:
         p = self.passage
         ans = self.answer or Answer(p.text, 0, len(p.text))
         return {"rank": self.rank, "score": round(float(self.score), 6), "id": p.id,
-                "doc": p.doc, "section": list(p.section), "text": p.text,
+                "doc": p.doc, "doc_title": p.doc_title or p.doc, "year": p.year,
+                "section": list(p.section), "text": p.text,
                 "highlights": [list(h) for h in self.highlights],
                 "answer": {"text": ans.text, "start": ans.start, "end": ans.end},
                 "neighbors": list(self.neighbors)}

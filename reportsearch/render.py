@@ -15,8 +15,9 @@ def breadcrumb(section: Sequence[str]) -> str:
 
 
 def citation(doc_title: str, hit_or_passage: Hit | Passage) -> str:
+    """`《沁水县2023年政府工作报告》二、… › …：text`; the passage's own report title wins when it has one."""
     p = hit_or_passage.passage if isinstance(hit_or_passage, Hit) else hit_or_passage
-    return f"《{doc_title}》{breadcrumb(p.section)}：{p.text}"
+    return f"《{p.doc_title or doc_title}》{breadcrumb(p.section)}：{p.text}"
 
 
 def relevance_label(hit: Hit, response: SearchResponse) -> str:
