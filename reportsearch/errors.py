@@ -25,9 +25,33 @@ class IndexMismatchError(ReportSearchError):
     """The index on disk disagrees with its manifest, the model or the sources."""
 
 
+class IndexDamagedError(IndexMismatchError):
+    """A file of the index does not have the checksum its manifest recorded."""
+
+
 class IndexWriteError(ReportSearchError):
     """The index cannot be written where asked without replacing something this tool did not make."""
 
 
 class ModelError(ReportSearchError):
     """The embedding model cannot be built, found or loaded."""
+
+
+class ServiceLimitError(ReportSearchError):
+    """The public service refuses a search for now: too many from one client, or every slot busy."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
+class RateLimitedError(ServiceLimitError):
+    """One client sent more searches per minute than the rate limit allows."""
+
+    status = 429
+
+
+class BusyError(ServiceLimitError):
+    """Every search slot is taken and the wait queue is full, or the wait timed out."""

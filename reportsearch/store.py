@@ -1,7 +1,8 @@
-"""The index folder as one unit: manifest, passages, FAISS, BM25 and sentence vectors; atomic writes; checked loads."""
+"""The index folder as one unit: a versioned, checksummed manifest over passages, FAISS, BM25 and sentence vectors."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -14,12 +15,13 @@ import numpy as np
 
 from .defaultmodel import sha256_file
 from .dense import DenseIndex
-from .errors import IndexMismatchError, IndexMissingError, IndexWriteError
+from .errors import IndexDamagedError, IndexMismatchError, IndexMissingError, IndexWriteError
 from .keyword import KeywordIndex
 from .records import Passage
 
-SCHEMA = 1
+SCHEMA = 2
 _REBUILD = "run `python ingest.py` to rebuild it"
+KEY_DTYPE = "S20"  # SHA-1 digest of what the model embedded: the embedding cache's key
 
 
 @dataclass
@@ -34,10 +36,16 @@ class IndexStore:
     sentence_vectors: np.ndarray  # (n_sentences, dim), normalized
     sentence_rows: np.ndarray  # (n_sentences, 3): passage row, start, end
     documents: dict = field(default_factory=dict)  # doc -> {"meta": ..., "outline": [...]}
+    passage_keys: np.ndarray | None = None  # (n_passages,) KEY_DTYPE, aligned with the dense rows
+    sentence_keys: np.ndarray | None = None  # (n_sentences,) KEY_DTYPE, aligned with sentence_vectors
 
     @property
     def count(self) -> int:
         return len(self.passages)
+
+    @property
+    def version(self) -> int:
+        return int(self.manifest.get("version", 0))
 
 
 FORMAT = "reportsearch-index"
@@ -80,11 +88,27 @@ def _check_removable(path: Path) -> None:
                               f"move it away and run again")
 
 
+def _manifest_digest(manifest: dict) -> str:
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _file_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file the index is made of (not the manifest, not a README beside it)."""
+    return {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "manifest.json" and p.relative_to(folder).as_posix() not in _KEEP}
+
+
 def write_index(folder: Path, manifest: dict, passages: list[Passage], dense: DenseIndex, keyword: KeywordIndex,
-                sentence_vectors: np.ndarray, sentence_rows: np.ndarray, documents: dict) -> Path:
-    """Write into a temporary sibling folder, then swap it in; an interrupted run leaves the old index intact."""
+                sentence_vectors: np.ndarray, sentence_rows: np.ndarray, documents: dict,
+                passage_keys: np.ndarray | None = None, sentence_keys: np.ndarray | None = None) -> dict:
+    """Write into a temporary sibling folder, then swap it in; an interrupted run leaves the old index intact.
+
+    The manifest gets the next version number and a SHA-256 of every file; the written manifest is returned.
+    """
     folder = Path(folder)
     check_index_dir(folder)
+    previous = _previous_version(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.build-", dir=folder.parent))
     os.chmod(tmp, 0o755)
@@ -97,16 +121,49 @@ def write_index(folder: Path, manifest: dict, passages: list[Passage], dense: De
         np.save(tmp / "sentences.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32))
         np.save(tmp / "sentence_rows.npy", np.ascontiguousarray(sentence_rows, dtype=np.int64))
         (tmp / "documents.json").write_text(json.dumps(documents, ensure_ascii=False, indent=1), encoding="utf-8")
-        if (folder / "README.md").is_file():
-            shutil.copy2(folder / "README.md", tmp / "README.md")
-        manifest = dict(manifest, format=FORMAT, schema=SCHEMA, count=len(passages),
-                        created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        n_sent = len(sentence_rows)
+        np.save(tmp / "passage_keys.npy", _keys(passage_keys, len(passages)))
+        np.save(tmp / "sentence_keys.npy", _keys(sentence_keys, n_sent))
+        files = _file_digests(tmp)
+        for name in _KEEP:
+            if (folder / name).is_file():
+                shutil.copy2(folder / name, tmp / name)
+        manifest = dict(manifest, format=FORMAT, schema=SCHEMA, version=previous + 1, count=len(passages),
+                        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), files=files)
+        manifest["manifest_sha256"] = _manifest_digest(manifest)
+        _write_synced(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
         _swap_in(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return folder
+    return manifest
+
+
+def _keys(keys: np.ndarray | None, n: int) -> np.ndarray:
+    if keys is None:
+        return np.zeros(n, dtype=KEY_DTYPE)  # no cache keys: nothing will be reused from this index
+    keys = np.asarray(keys, dtype=KEY_DTYPE)
+    if keys.shape != (n,):
+        raise ValueError(f"{len(keys)} cache keys for {n} rows")
+    return keys
+
+
+def _write_synced(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _previous_version(folder: Path) -> int:
+    """The version of the index being replaced (0 when there is none), so versions only ever go up."""
+    for candidate in (folder, _old_path(folder)):
+        try:
+            m = json.loads((candidate / "manifest.json").read_text(encoding="utf-8"))
+            return int(m.get("version", 0))
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue
+    return 0
 
 
 def _old_path(folder: Path) -> Path:
@@ -145,9 +202,26 @@ def read_manifest(folder: Path) -> dict:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as e:
         raise IndexMismatchError(f"{path} is not valid JSON; {_REBUILD}") from e
+    if not isinstance(manifest, dict):
+        raise IndexDamagedError(f"index file manifest.json in {path.parent}/ is damaged: {_REBUILD}")
     if manifest.get("schema") != SCHEMA:
         raise IndexMismatchError(f"index schema {manifest.get('schema')} is not the supported {SCHEMA}; {_REBUILD}")
+    if manifest.get("manifest_sha256") != _manifest_digest(manifest):
+        raise IndexDamagedError(f"index file manifest.json in {path.parent}/ is damaged: {_REBUILD}")
     return manifest
+
+
+def verify_files(folder: Path, manifest: dict) -> None:
+    """Every file the manifest lists must be there with its recorded SHA-256 (a few ms for one report)."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise IndexDamagedError(f"index file manifest.json in {folder}/ lists no files: {_REBUILD}")
+    for name, digest in files.items():
+        p = folder / name
+        if not p.is_file():
+            raise IndexDamagedError(f"index file {name} is missing from {folder}/: {_REBUILD}")
+        if sha256_file(p) != digest:
+            raise IndexDamagedError(f"index file {name} is damaged: {_REBUILD}")
 
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -176,6 +250,7 @@ def load_index(folder: Path, check_source_hashes: bool = True) -> IndexStore:
     """Load and cross-check every part of the index; any disagreement is a named error."""
     folder = _index_folder(Path(folder))
     manifest = read_manifest(folder)
+    verify_files(folder, manifest)
     if check_source_hashes:
         check_sources(manifest)
     try:
@@ -186,6 +261,8 @@ def load_index(folder: Path, check_source_hashes: bool = True) -> IndexStore:
         svec = np.load(folder / "sentences.npy", allow_pickle=False)
         srows = np.load(folder / "sentence_rows.npy", allow_pickle=False)
         documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+        pkeys = np.load(folder / "passage_keys.npy", allow_pickle=False)
+        skeys = np.load(folder / "sentence_keys.npy", allow_pickle=False)
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         raise IndexMismatchError(f"index in {folder}/ is incomplete or damaged ({type(e).__name__}); "
                                  f"{_REBUILD}") from e
@@ -199,4 +276,6 @@ def load_index(folder: Path, check_source_hashes: bool = True) -> IndexStore:
                                  f"{manifest.get('dim')}; {_REBUILD}")
     if len(srows) != len(svec):
         raise IndexMismatchError(f"sentence vectors and sentence rows disagree; {_REBUILD}")
-    return IndexStore(folder, manifest, passages, dense, keyword, svec, srows, documents)
+    if pkeys.shape != (n,) or skeys.shape != (len(svec),):
+        raise IndexMismatchError(f"embedding cache keys disagree with the rows they belong to; {_REBUILD}")
+    return IndexStore(folder, manifest, passages, dense, keyword, svec, srows, documents, pkeys, skeys)

@@ -41,6 +41,16 @@ def test_missing_index_says_run_ingest(tmp_path):
         load_index(tmp_path / "nothing")
 
 
+def restamp(d):
+    """Re-record checksums after an edit, as a buggy writer would: what the loader's own cross-checks must catch."""
+    from reportsearch import store
+
+    m = json.loads((d / "manifest.json").read_text())
+    m["files"] = store._file_digests(d)
+    m["manifest_sha256"] = store._manifest_digest(m)
+    (d / "manifest.json").write_text(json.dumps(m))
+
+
 def _built(tmp_path, small_report):
     d = tmp_path / "index"
     build_index([small_report], index_dir=d, embedder=FakeEmbedder(), progress=False)
@@ -51,6 +61,7 @@ def test_count_mismatch_is_named(tmp_path, small_report):
     d = _built(tmp_path, small_report)
     lines = (d / "passages.jsonl").read_text().splitlines()
     (d / "passages.jsonl").write_text(lines[0] + "\n")
+    restamp(d)
     with pytest.raises(IndexMismatchError, match="passages.jsonl holds 1 passages but the manifest says 2"):
         load_index(d)
 
@@ -75,6 +86,7 @@ def test_schema_and_dim_mismatch(tmp_path, small_report):
     d = _built(tmp_path, small_report)
     m = json.loads((d / "manifest.json").read_text())
     (d / "manifest.json").write_text(json.dumps(dict(m, dim=128)))
+    restamp(d)
     with pytest.raises(IndexMismatchError, match="dimension"):
         load_index(d)
     (d / "manifest.json").write_text(json.dumps(dict(m, schema=99)))
@@ -85,6 +97,9 @@ def test_schema_and_dim_mismatch(tmp_path, small_report):
 def test_damaged_part_is_named(tmp_path, small_report):
     d = _built(tmp_path, small_report)
     (d / "dense.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexMismatchError, match="index file dense.faiss is damaged"):
+        load_index(d)
+    restamp(d)  # past the checksums, the loader itself still refuses the file
     with pytest.raises(IndexMismatchError, match="incomplete or damaged"):
         load_index(d)
 

@@ -1,0 +1,215 @@
+"""The report library: add, replace and remove reports in an index, embedding only texts it has not seen before."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .answer import sentence_spans
+from .dense import DenseIndex
+from .embedders import Embedder
+from .errors import IndexMismatchError, IndexMissingError, InputError
+from .keyword import KeywordIndex
+from .records import Passage
+from .store import IndexStore, check_index_dir, load_index, write_index
+
+log = logging.getLogger(__name__)
+
+EMBED_INPUTS = ("text", "titles+text")
+DEFAULT_EMBED_INPUT = "titles+text"  # chosen on the dev questions, see models.md
+
+
+@dataclass
+class PreparedReport:
+    """One report read, parsed and cut into passages, ready to go into the index."""
+
+    doc: str
+    info: dict  # its documents.json entry: path, meta, outline
+    passages: list[Passage]
+    sha256: str  # of the source file
+    source: str  # project-relative path or file name
+
+
+@dataclass
+class UpdateResult:
+    """What an ingest command did, for its one-line summary and for tests."""
+
+    manifest: dict
+    embedded: int = 0
+    reused: int = 0
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return int(self.manifest["count"])
+
+    def summary(self) -> str:
+        parts = [f"{what} {', '.join(docs)}" for what, docs in (("added", self.added), ("replaced", self.replaced),
+                 ("unchanged", self.unchanged), ("removed", self.removed)) if docs]
+        return (f"{'; '.join(parts) or 'no change'}: embedded {self.embedded} new texts, reused {self.reused}; "
+                f"index version {self.manifest.get('version')} holds {len(self.manifest.get('reports', []))} "
+                f"report(s), {self.count} passages ({self.seconds:.1f} s)")
+
+
+def embedding_text(p: Passage, how: str = DEFAULT_EMBED_INPUT) -> str:
+    """What the model sees for a passage: its text, optionally led by L3/L4 titles it does not already start with."""
+    if how == "text":
+        return p.text
+    titles = [t for t in p.section[2:] if not p.text.startswith(t)]
+    return ("".join(t + "。" for t in titles) + p.text) if titles else p.text
+
+
+def sentence_table(passages: Sequence[Passage]) -> tuple[list[str], np.ndarray]:
+    """Every sentence of every passage, with its (passage row, start, end)."""
+    texts, rows = [], []
+    for i, p in enumerate(passages):
+        for a, b in sentence_spans(p.text):
+            texts.append(p.text[a:b])
+            rows.append((i, a, b))
+    return texts, np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+
+
+def cache_keys(texts: Sequence[str], model: str) -> np.ndarray:
+    """The embedding cache's keys: SHA-1 of (model, text), so one model never reuses another's vectors."""
+    prefix = (model + "\x1f").encode("utf-8")
+    return np.array([hashlib.sha1(prefix + t.encode("utf-8")).digest() for t in texts], dtype="S20")
+
+
+def _cached_vectors(store: IndexStore | None) -> dict[bytes, np.ndarray]:
+    """key -> vector for everything the current index already embedded."""
+    if store is None or store.passage_keys is None:
+        return {}
+    cache: dict[bytes, np.ndarray] = {}
+    try:
+        dense_vecs = store.dense.index.reconstruct_n(0, store.count) if store.count else np.zeros((0, 0))
+    except RuntimeError:  # an index type that cannot give its vectors back: nothing reused from it
+        dense_vecs = np.zeros((0, 0))
+    for k, v in zip(store.passage_keys, dense_vecs):
+        if k:
+            cache[bytes(k)] = v
+    for k, v in zip(store.sentence_keys, store.sentence_vectors):
+        if k:
+            cache[bytes(k)] = v
+    return cache
+
+
+def _existing(index_dir: Path) -> IndexStore | None:
+    try:
+        return load_index(index_dir, check_source_hashes=False)
+    except IndexMissingError:
+        return None
+
+
+def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remove: Sequence[str] = (), *,
+                 rebuild: bool = False, embedder_factory: Callable[[], Embedder], model_name: str,
+                 embed_input: str = DEFAULT_EMBED_INPUT, scheme: str, chunking: dict,
+                 progress: bool = True) -> UpdateResult:
+    """Write the next version of the index: the current reports (none when `rebuild`), minus `remove`, with `add`
+    added or replacing the report of the same doc id. Vectors already in the current index are reused; the model
+    is loaded only when there is something new to embed. Nothing is written unless every step succeeds.
+    """
+    t0 = time.perf_counter()
+    index_dir = Path(index_dir)
+    check_index_dir(index_dir)
+    current = _existing(index_dir)
+    if current is not None and not rebuild and current.manifest.get("model") != model_name:
+        raise IndexMismatchError(f"the index in {index_dir}/ was built with {current.manifest.get('model')!r}, "
+                                 f"not {model_name!r}; rebuild it with `python ingest.py --model {model_name}`")
+    if (remove or not add) and not rebuild and current is None:
+        raise IndexMissingError(f"no index in {index_dir}/: run `python ingest.py` first")
+    old_reports = {r["doc"]: r for r in (current.manifest.get("reports", []) if current else [])}
+    known = list(dict.fromkeys(p.doc for p in current.passages)) if current else []
+    unknown = [d for d in remove if d not in known]
+    if unknown:
+        raise InputError(f"no report {', '.join(map(repr, unknown))} in the index; known: "
+                         f"{', '.join(known) or 'none'}")
+    seen: set[str] = set()
+    for r in add:
+        if r.doc in seen:
+            raise InputError(f"{r.source}: two reports given have the doc id {r.doc!r}; give one of them another "
+                             f"--region or --year")
+        seen.add(r.doc)
+
+    result = UpdateResult(manifest={})
+    new_by_doc = {r.doc: r for r in add}
+    order = [] if rebuild else [d for d in known if d not in remove]
+    order += [d for d in new_by_doc if d not in order]
+    docs_info, passages, reports = {}, [], []
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for doc in order:
+        if doc in new_by_doc:
+            r = new_by_doc[doc]
+            ps, info = r.passages, r.info
+            before = old_reports.get(doc)
+            same = before is not None and before.get("sha256") == r.sha256
+            (result.unchanged if same else result.replaced if doc in known else result.added).append(doc)
+            meta = info.get("meta", {})
+            reports.append({"doc": doc, "title": meta.get("title", doc), "year": meta.get("year"),
+                            "region": meta.get("region"), "passages": len(ps), "sha256": r.sha256,
+                            "source": r.source, "added": before["added"] if same else now})
+        else:
+            ps = [p for p in current.passages if p.doc == doc]
+            info = current.documents.get(doc, {})
+            reports.append(old_reports.get(doc) or {"doc": doc, "title": doc, "passages": len(ps), "added": now})
+        docs_info[doc] = info
+        passages.extend(ps)
+    result.removed = list(remove)
+    if not passages:
+        raise InputError("the index would hold no reports; add one with `python ingest.py add PATH`")
+
+    cache = _cached_vectors(current) if current is not None and current.manifest.get("model") == model_name else {}
+    loaded: list[Embedder] = []
+
+    def vectors_for(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        keys = cache_keys(texts, model_name)
+        missing = [i for i, k in enumerate(keys) if bytes(k) not in cache]
+        if missing:
+            if not loaded:
+                loaded.append(embedder_factory())
+            log.info("embedding %d new texts with %s", len(missing), loaded[0].name)
+            fresh = loaded[0].encode_passages([texts[i] for i in missing], progress=progress)
+            for i, v in zip(missing, fresh):
+                cache[bytes(keys[i])] = v
+        result.embedded += len(missing)
+        result.reused += len(texts) - len(missing)
+        if not texts:
+            return np.zeros((0, _dim(cache, loaded)), np.float32), np.zeros(0, "S20")
+        return np.stack([cache[bytes(k)] for k in keys]).astype(np.float32), keys
+
+    vectors, pkeys = vectors_for([embedding_text(p, embed_input) for p in passages])
+    sent_texts, sent_rows = sentence_table(passages)
+    sent_vecs, skeys = vectors_for(sent_texts)
+    if loaded:
+        prompts, backend = getattr(loaded[0], "prompts", {}), getattr(loaded[0], "backend", None)
+    else:
+        prompts, backend = current.manifest.get("prompts", {}), current.manifest.get("backend")
+    manifest = {
+        "model": model_name, "dim": int(vectors.shape[1]), "prompts": prompts, "reports": reports,
+        "sources": [{"path": r["source"], "sha256": r["sha256"]} for r in reports if r.get("source")],
+        "chunking": dict(chunking, embed_input=embed_input), "keyword": {"scheme": scheme},
+    }
+    if backend:
+        manifest["backend"] = backend
+    dense = DenseIndex.build(vectors)
+    manifest["dense"] = {"kind": dense.kind}
+    keyword = KeywordIndex.build([p.text for p in passages], scheme=scheme)
+    result.manifest = write_index(index_dir, manifest, passages, dense, keyword, sent_vecs, sent_rows, docs_info,
+                                  passage_keys=pkeys, sentence_keys=skeys)
+    result.seconds = time.perf_counter() - t0
+    log.info("%s", result.summary())
+    return result
+
+
+def _dim(cache: dict, loaded: list) -> int:
+    return len(next(iter(cache.values()))) if cache else int(loaded[0].dim)

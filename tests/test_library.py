@@ -1,0 +1,165 @@
+"""The report library: add/replace/remove without a full rebuild, the embedding cache, versions and checksums."""
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import REPORT, ROOT, FakeEmbedder
+from reportsearch.errors import IndexDamagedError, IndexMismatchError, InputError
+from reportsearch.ingest import ingest_paths, remove_reports
+from reportsearch.store import load_index
+
+A = "一、回顾\n\n（一）民生\n\n坚持教育优先。完成桃园小学主体。\n\n建设健康沁水。加快大医院建设，力争投入使用。"
+B = "一、安排\n\n（一）产业\n\n推进煤炭转型。新建5G基站80座。\n\n优化营商环境。推行一件事一次办。"
+
+
+class CountingEmbedder(FakeEmbedder):
+    """Counts what it embeds; the factory below counts how often the model is loaded."""
+
+    def __init__(self):
+        self.texts = 0
+
+    def encode_passages(self, texts, progress=False):
+        self.texts += len(texts)
+        return super().encode_passages(texts)
+
+
+@pytest.fixture
+def lib(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text(A, encoding="utf-8")
+    (src / "b.txt").write_text(B, encoding="utf-8")
+    return src, tmp_path / "index"
+
+
+def add(paths, index, rebuild=False):
+    e = CountingEmbedder()
+    r = ingest_paths(paths, index, rebuild=rebuild, embedder=e, progress=False)
+    return r, e
+
+
+def test_add_reuses_cached_vectors_and_embeds_only_new_texts(lib):
+    src, index = lib
+    r1, e1 = add([src / "a.txt"], index)
+    assert r1.added == ["a"] and r1.embedded == e1.texts > 0 and r1.reused == 0
+    assert r1.manifest["version"] == 1
+    r2, e2 = add([src / "a.txt"], index)  # unchanged: nothing embedded
+    assert r2.unchanged == ["a"] and r2.embedded == 0 and e2.texts == 0 and r2.reused == r1.embedded
+    assert "embedded 0 new texts, reused" in r2.summary()
+    r3, e3 = add([src / "b.txt"], index)  # one more report: only its texts
+    assert r3.added == ["b"] and e3.texts == r3.embedded > 0 and r3.reused == r1.embedded
+    store = load_index(index)
+    assert [r["doc"] for r in store.manifest["reports"]] == ["a", "b"] and store.version == 3
+    assert {p.doc for p in store.passages} == {"a", "b"}
+
+
+def test_vectors_reused_are_the_vectors_stored(lib):
+    src, index = lib
+    add([src / "a.txt", src / "b.txt"], index)
+    before = load_index(index)
+    remove_reports(["a"], index)
+    after = load_index(index)
+    keep = [i for i, p in enumerate(before.passages) if p.doc == "b"]
+    got = after.dense.index.reconstruct_n(0, after.count)
+    assert np.allclose(got, before.dense.index.reconstruct_n(0, before.count)[keep])
+    assert [p.id for p in after.passages] == [before.passages[i].id for i in keep]
+    assert after.sentence_rows[:, 0].max() < after.count  # sentence rows renumbered to the new passage rows
+
+
+def test_replace_same_doc_id_and_remove(lib):
+    src, index = lib
+    add([src / "a.txt", src / "b.txt"], index)
+    (src / "b.txt").write_text(B.replace("80座", "90座"), encoding="utf-8")
+    r, e = add([src / "b.txt"], index)
+    assert r.replaced == ["b"] and 0 < e.texts < r.reused  # only the changed texts are embedded
+    texts = " ".join(p.text for p in load_index(index).passages)
+    assert "90座" in texts and "80座" not in texts
+    r = remove_reports(["a"], index)
+    assert r.removed == ["a"] and r.embedded == 0
+    assert [x["doc"] for x in load_index(index).manifest["reports"]] == ["b"]
+
+
+def test_unknown_doc_and_bad_path_change_nothing(lib):
+    src, index = lib
+    add([src / "a.txt"], index)
+    before = (index / "manifest.json").read_bytes()
+    with pytest.raises(InputError, match="no report 'zzz'.*known: a"):
+        remove_reports(["zzz"], index)
+    with pytest.raises(InputError, match="no such file"):
+        add([src / "b.txt", src / "missing.txt"], index)
+    assert (index / "manifest.json").read_bytes() == before
+
+
+def test_other_model_is_refused_for_add(lib):
+    src, index = lib
+    add([src / "a.txt"], index)
+
+    class Other(CountingEmbedder):
+        name = "other/model"
+
+    with pytest.raises(IndexMismatchError, match="built with 'fake/bigram-hash'"):
+        ingest_paths([src / "b.txt"], index, rebuild=False, embedder=Other(), progress=False)
+
+
+def test_rebuild_reuses_the_cache_too(lib):
+    src, index = lib
+    add([src / "a.txt"], index)
+    r, e = add([src / "a.txt"], index, rebuild=True)
+    assert e.texts == 0 and r.embedded == 0
+
+
+def test_every_flipped_byte_in_every_file_is_a_named_error(lib):
+    src, index = lib
+    add([src / "a.txt", src / "b.txt"], index)
+    files = [p for p in sorted(index.rglob("*")) if p.is_file()]
+    assert {"manifest.json", "dense.faiss", "passages.jsonl", "sentences.npy"} <= {p.name for p in files}
+    for f in files:
+        data = f.read_bytes()
+        for at in (0, len(data) // 2, len(data) - 1):
+            flipped = bytearray(data)
+            flipped[at] ^= 0x01
+            f.write_bytes(bytes(flipped))
+            with pytest.raises(IndexMismatchError) as err:
+                load_index(index)
+            if f.name != "manifest.json":  # the manifest may also fail as bad JSON or a bad schema number
+                assert f"index file {f.relative_to(index).as_posix()} is damaged" in str(err.value)
+            f.write_bytes(data)
+    assert load_index(index).count > 0
+
+
+def test_damage_names_the_file_and_says_how_to_fix(lib):
+    src, index = lib
+    add([src / "a.txt"], index)
+    f = index / "dense.faiss"
+    data = bytearray(f.read_bytes())
+    data[-5] ^= 0xFF
+    f.write_bytes(bytes(data))
+    with pytest.raises(IndexDamagedError, match=r"index file dense.faiss is damaged: run `python ingest.py`"):
+        load_index(index)
+
+
+def test_cli_add_unchanged_embeds_nothing_without_loading_the_model(real_index, tmp_path):
+    import shutil
+
+    index = tmp_path / "lib"
+    shutil.copytree(real_index, index)
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "ingest.py", "add", str(REPORT), "--index-dir", str(index), "--quiet"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    took = time.perf_counter() - t0
+    assert p.returncode == 0, p.stderr
+    assert "embedded 0 new texts, reused" in p.stdout and "unchanged" in p.stdout
+    lst = subprocess.run([sys.executable, "ingest.py", "list", "--index-dir", str(index), "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    rows = json.loads(lst.stdout)
+    assert len(rows) == 1 and {"doc", "title", "year", "region", "passages", "sha256", "added"} <= set(rows[0])
+    assert rows[0]["passages"] == load_index(index).count
+    bad = subprocess.run([sys.executable, "ingest.py", "remove", "nope", "--index-dir", str(index)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and bad.stderr.startswith("error:") and rows[0]["doc"] in bad.stderr
+    assert "sentence_transformers" not in p.stderr and took < 60
