@@ -1,38 +1,90 @@
-"""The JSON API: GET /api/search and GET /api/health, with 4xx JSON for bad parameters and never a 500."""
+"""The JSON API: /api/search, /api/health and /metrics, with 4xx JSON for bad parameters and never a 500."""
 
 from __future__ import annotations
 
 import logging
-import threading
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
-from .engine import MODES, SearchEngine, check_top_k
-from .errors import QueryError, ReportSearchError
+from .engine import MODES, check_top_k
+from .errors import QueryError, ReportSearchError, ServiceLimitError
 
 log = logging.getLogger(__name__)
-SEARCH_SLOTS = 2  # concurrent searches; more only oversubscribes the 2 CPU cores (see bench/load.py)
 
 
-def create_api(engine: SearchEngine, slots: threading.BoundedSemaphore | None = None) -> FastAPI:
+class AnswerOut(BaseModel):
+    text: str
+    start: int
+    end: int
+
+
+class HitOut(BaseModel):
+    rank: int
+    score: float
+    id: str
+    doc: str
+    section: list[str]
+    text: str
+    highlights: list[list[int]]
+    answer: AnswerOut
+    neighbors: list[str]
+
+
+class SearchOut(BaseModel):
+    query: str
+    mode: str
+    low_confidence: bool
+    results: list[HitOut]
+    notices: list[str] | None = None
+
+
+class HealthOut(BaseModel):
+    status: str
+    passages: int
+    model: str | None
+    documents: list[str]
+    created: str | None
+
+
+class Problem(BaseModel):
+    error: str
+
+
+def _problem(message: str, status: int, retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def create_api(service) -> FastAPI:
+    """The API reads `service.engine` on each request, so swapping the index is one assignment."""
     app = FastAPI(title="Report search API", docs_url="/api/docs", openapi_url="/api/openapi.json",
                   redoc_url=None)
-    slots = slots or threading.BoundedSemaphore(SEARCH_SLOTS)
+    retry = {"Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "string"}}}
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # pragma: no cover - defensive
         log.exception("unexpected error on %s", request.url.path)
         return JSONResponse({"error": "internal error; see the server log"}, status_code=500)
 
-    @app.get("/api/health")
-    def health():
-        m = engine.store.manifest
-        return {"status": "ok", "passages": engine.store.count, "model": m.get("model"),
-                "documents": sorted(engine.store.documents), "created": m.get("created")}
+    @app.get("/api/health", response_model=None, responses={200: {"model": HealthOut}})
+    async def health():
+        """Liveness: answered on the event loop, never waits behind searches."""
+        store = service.engine.store
+        m = store.manifest
+        return {"status": "ok", "passages": store.count, "model": m.get("model"),
+                "documents": sorted(store.documents), "created": m.get("created")}
 
-    @app.get("/api/search")
-    def search(q: str | None = None, k: str = "5", mode: str = "hybrid", section: str | None = None):
+    @app.get("/api/search", response_model=None, responses={
+        200: {"model": SearchOut}, 400: {"model": Problem, "description": "bad parameter"},
+        429: {"model": Problem, "description": "rate limit: too many searches from this client", "headers": retry},
+        503: {"model": Problem, "description": "busy: every search slot taken and the wait queue full",
+              "headers": retry}})
+    def search(request: Request, q: str | None = None, k: str = "5", mode: str = "hybrid",
+               section: str | None = None):
+        """Search the reports. `q` is required (cut at 1,000 characters), `k` 1-50, `mode` one of
+        hybrid, semantic, keyword; `section` keeps only passages under that heading."""
         try:
             if q is None:
                 raise QueryError("missing parameter q: add ?q=your+question")
@@ -42,12 +94,24 @@ def create_api(engine: SearchEngine, slots: threading.BoundedSemaphore | None = 
                 raise QueryError(f"k must be a whole number from 1 to 50, got {k!r}") from None
             if mode not in MODES:
                 raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-            with slots:
-                r = engine.search(q, mode=mode, top_k=top_k, section=section or None)
+            client = service.client(request.client.host if request.client else None,
+                                    request.headers.get("x-forwarded-for"))
+            r = service.search(q, mode=mode, top_k=top_k, section=section or None, client=client, source="api")
         except QueryError as e:
-            return JSONResponse({"error": str(e)}, status_code=400)
+            return _problem(str(e), 400)
+        except ServiceLimitError as e:
+            return _problem(str(e), e.status, e.retry_after)
         except ReportSearchError as e:
-            return JSONResponse({"error": str(e)}, status_code=503)
+            return _problem(str(e), 503)
         return r.to_dict()
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics():
+        body, content_type = service.telemetry.render()
+        return Response(body, media_type=content_type)
+
+    if service.staff_token:
+        from .staff import create_staff_router
+
+        app.include_router(create_staff_router(service))
     return app

@@ -2,25 +2,63 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
-import threading
+import os
 from pathlib import Path
 
 from .errors import IndexMissingError
 
 log = logging.getLogger("reportsearch")
+PUBLIC_RATE_LIMIT = 120  # searches per minute per client when bound to a non-loopback address
 
 
-def create_app(engine):
-    """One ASGI app: the JSON API under /api and the Gradio page at /."""
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def effective_rate_limit(host: str, rate_limit: int | None) -> int:
+    """None means the default: 120 per minute on a public address, off on loopback. 0 means off."""
+    if rate_limit is None:
+        return 0 if is_loopback(host) else PUBLIC_RATE_LIMIT
+    return max(0, rate_limit)
+
+
+def build_service(engine, *, rate_limit: int = 0, trust_proxy: bool = False, log_db: str | Path | None = None,
+                  log_days: int = 90, staff_token: str | None = None, max_waiting: int | None = None,
+                  wait_timeout: float | None = None):
+    """The holder the page and API read from: engine, search slots, rate limiter, query log and metrics."""
+    from .querylog import QueryLog
+    from .ratelimit import RateLimiter
+    from .service import Service
+    from .slots import MAX_WAITING, WAIT_TIMEOUT, SearchSlots
+    from .telemetry import Telemetry
+
+    telemetry = Telemetry()
+    querylog = QueryLog(log_db, days=log_days, on_drop=telemetry.log_dropped) if log_db else None
+    slots = SearchSlots(max_waiting=MAX_WAITING if max_waiting is None else max_waiting,
+                        timeout=wait_timeout or WAIT_TIMEOUT)
+    return Service(engine, slots=slots, limiter=RateLimiter(rate_limit) if rate_limit else None,
+                   querylog=querylog, telemetry=telemetry, trust_proxy=trust_proxy, staff_token=staff_token)
+
+
+def create_app(service):
+    """One ASGI app: the JSON API under /api, /metrics, the staff view, and the Gradio page at /."""
     import gradio as gr
 
-    from .api import SEARCH_SLOTS, create_api
+    from .api import create_api
+    from .middleware import EdgeMiddleware
     from .ui import CSS, create_ui
 
-    slots = threading.BoundedSemaphore(SEARCH_SLOTS)  # shared by page and API: one budget for 2 cores
-    app = create_api(engine, slots)
-    return gr.mount_gradio_app(app, create_ui(engine, slots), path="/", css=CSS)
+    app = create_api(service)
+    app = gr.mount_gradio_app(app, create_ui(service), path="/", css=CSS)
+    app.add_middleware(EdgeMiddleware, telemetry=service.telemetry)
+    return app
 
 
 def load_or_build(index_dir: str | Path, model: str | None = None, rebuild: bool = False):
@@ -39,10 +77,29 @@ def load_or_build(index_dir: str | Path, model: str | None = None, rebuild: bool
 
 
 def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860, model: str | None = None,
-               rebuild: bool = False) -> None:
+               rebuild: bool = False, rate_limit: int | None = None, trust_proxy: bool = False,
+               log_db: str | Path | None = None, log_days: int = 90, max_waiting: int | None = None,
+               wait_timeout: float | None = None) -> None:
     import uvicorn
 
+    from .staff import staff_token
+
+    limit = effective_rate_limit(host, rate_limit)
+    if not is_loopback(host) and not limit:
+        log.warning("warning: serving on %s without a rate limit; any client can send searches as fast as it "
+                    "likes (drop --rate-limit 0 for the default of %d per minute)", host, PUBLIC_RATE_LIMIT)
     engine = load_or_build(index_dir, model=model, rebuild=rebuild)
-    app = create_app(engine)
-    log.info("serving %d passages on http://%s:%d/ (API: /api/search, /api/health)", engine.store.count, host, port)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    service = build_service(engine, rate_limit=limit, trust_proxy=trust_proxy, log_db=log_db, log_days=log_days,
+                            staff_token=staff_token(os.environ), max_waiting=max_waiting,
+                            wait_timeout=wait_timeout)
+    app = create_app(service)
+    log.info("serving %d passages on http://%s:%d/ (API: /api/search, /api/health; /metrics)",
+             engine.store.count, host, port)
+    log.info("rate limit: %s; query log: %s; staff view: %s",
+             f"{limit} searches per minute per client" if limit else "off",
+             f"{log_db} (kept {log_days} days)" if log_db else "off",
+             "on at /staff" if service.staff_token else f"off (set {'REPORTSEARCH_STAFF_TOKEN'} to enable)")
+    # proxy_headers=False: X-Forwarded-For is read by our own code, and only with --trust-proxy
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    if service.querylog is not None:
+        service.querylog.close()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import html
-import threading
 
 import gradio as gr
 
 from .engine import MAX_TOP_K, SearchEngine
-from .errors import ReportSearchError
+from .errors import BusyError, RateLimitedError, ReportSearchError
 from .records import SearchResponse
 from .render import breadcrumb, citation, mark_text, relevance_label
 
@@ -51,6 +50,8 @@ element.addEventListener('click', function (ev) {
 
 def doc_title(engine: SearchEngine, doc: str) -> str:
     meta = engine.store.documents.get(doc, {}).get("meta", {})
+    if meta.get("doc_title"):  # `沁水县2023年政府工作报告`, made at ingest (parsing.report_meta)
+        return meta["doc_title"]
     title = meta.get("title") or doc
     return f"{meta['date'][:4]}年{title}" if meta.get("date") and not title.startswith(meta["date"][:4]) else title
 
@@ -92,18 +93,25 @@ def render_outline(engine: SearchEngine) -> str:
     return "".join(out)
 
 
-def create_ui(engine: SearchEngine, slots: threading.BoundedSemaphore | None = None) -> gr.Blocks:
-    slots = slots or threading.BoundedSemaphore(UI_CONCURRENCY)
+def create_ui(service) -> gr.Blocks:
+    """The page reads `service.engine` at each search, so swapping the index is one assignment."""
+    engine = service.engine
     titles = "、".join(doc_title(engine, d) for d in engine.store.documents) or "政府工作报告"
 
-    def do_search(query, mode_label, top_k, section):
+    def do_search(query, mode_label, top_k, section, request: gr.Request):
+        peer = request.client.host if request is not None and request.client else None
+        fwd = request.headers.get("x-forwarded-for") if request is not None else None
         try:
-            with slots:
-                r = engine.search(query or "", mode=MODE_LABELS.get(mode_label, "hybrid"), top_k=int(top_k),
-                                  section=None if section in (None, "", ALL_SECTIONS) else section)
+            r = service.search(query or "", mode=MODE_LABELS.get(mode_label, "hybrid"), top_k=int(top_k),
+                               section=None if section in (None, "", ALL_SECTIONS) else section,
+                               client=service.client(peer, fwd), source="page")
+        except RateLimitedError as e:
+            return f'<div class="rs-notice">检索过于频繁，请{e.retry_after}秒后再试。</div>'
+        except BusyError as e:
+            return f'<div class="rs-notice">检索人数较多，请{e.retry_after}秒后再试。</div>'
         except ReportSearchError as e:
             return f'<div class="rs-notice">{html.escape(str(e))}</div>'
-        return render_results(engine, r)
+        return render_results(service.engine, r)
 
     with gr.Blocks(title="政府工作报告检索") as demo:
         gr.Markdown(f"## 政府工作报告检索\n检索 {html.escape(titles)} 原文。结果均为报告原话，并标明所在章节。")

@@ -85,7 +85,8 @@ def server(real_index):
     port = free_port()
     log = open(real_index.parent / "server.log", "w")
     proc = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--index-dir", str(real_index),
-                             "--port", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                             "--port", str(port), "--log-db", str(real_index.parent / "queries.sqlite3")],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
     while time.time() < deadline:

@@ -1,7 +1,13 @@
 """The JSON API over real HTTP against the real service."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis import checks
 
 
 def test_health(server):
@@ -37,3 +43,79 @@ def test_hostile_query_is_returned_as_data(server):
 def test_long_query_is_truncated(server):
     r = requests.get(server + "/api/search", params={"q": "停车" * 700}, timeout=30)
     assert r.status_code == 200 and len(r.json()["query"]) == 1000 and r.json()["notices"]
+
+
+# ---------------------------------------------------------------- concurrency, 503, section (issue 14)
+QUERIES = ["教育方面有哪些安排", "停车难怎么解决", "13710", "乙类乙管", "看病就医方面有什么新举措", "今年要新建多少个5G基站",
+           "LNG", "养老服务", "农村供水", "招商引资", "生态环境保护", "营商环境"]
+
+
+def _ids(r):
+    assert r.status_code == 200, r.text
+    return [h["id"] for h in r.json()["results"]]
+
+
+def test_concurrent_searches_give_the_sequential_answers(server):
+    def one(q):
+        return requests.get(server + "/api/search", params={"q": q, "k": 5}, timeout=60)
+
+    alone = {q: _ids(one(q)) for q in QUERIES}
+    with ThreadPoolExecutor(len(QUERIES)) as pool:
+        together = dict(zip(QUERIES, map(_ids, pool.map(one, QUERIES))))
+    assert together == alone
+
+
+def test_health_answers_while_searches_queue(server):
+    """Health runs on the event loop: it never waits for a search slot or a worker thread."""
+    q = "城乡居民基本医疗保险和养老服务体系建设" * 50
+
+    def one(i):
+        return requests.get(server + "/api/search", params={"q": q + str(i), "k": 50}, timeout=120)
+
+    with ThreadPoolExecutor(48) as pool:  # more than the 40 worker threads and the 32-search wait queue
+        futures = [pool.submit(one, i) for i in range(48)]
+        time.sleep(0.3)
+        waits = []
+        for _ in range(3):
+            t = time.perf_counter()
+            assert requests.get(server + "/api/health", timeout=10).json()["status"] == "ok"
+            waits.append(time.perf_counter() - t)
+        results = [f.result() for f in futures]
+    assert max(waits) < 2.0, waits
+    for r in results:  # a full queue is refused with 503 JSON and Retry-After, never a hang or a 500
+        assert r.status_code in (200, 503), r.text
+        if r.status_code == 503:
+            assert "busy" in r.json()["error"] and int(r.headers["Retry-After"]) >= 1
+
+
+def test_section_parameter_filters_results(server):
+    first = requests.get(server + "/api/search", params={"q": "教育", "k": 1}, timeout=30).json()["results"][0]
+    heading = first["section"][1]
+    r = requests.get(server + "/api/search", params={"q": "教育", "k": 10, "section": heading}, timeout=30)
+    results = r.json()["results"]
+    assert r.status_code == 200 and results
+    assert all(heading in h["section"] for h in results)
+    other = requests.get(server + "/api/search", params={"q": "教育", "k": 10}, timeout=30).json()["results"]
+    assert any(heading not in h["section"] for h in other)  # the filter did something
+    r = requests.get(server + "/api/search", params={"q": "教育", "section": "没有这个章节"}, timeout=30)
+    assert r.status_code == 200 and r.json()["results"] == [] and r.json()["low_confidence"] is True
+    r = requests.get(server + "/api/search", params={"q": "教育", "section": ""}, timeout=30)
+    assert r.status_code == 200 and r.json()["results"]  # empty means no filter
+
+
+# ---------------------------------------------------------------- fuzzing from the OpenAPI schema
+@pytest.fixture(scope="module")
+def api_schema(server):
+    return schemathesis.openapi.from_url(server + "/api/openapi.json")
+
+
+CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
+          checks.response_schema_conformance, checks.response_headers_conformance]
+fuzz = schemathesis.pytest.from_fixture("api_schema")
+
+
+@fuzz.parametrize()
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_api_fuzzed_from_its_openapi_schema(case):
+    """No 5xx, and every answer matches the schema (status, content type, body, headers)."""
+    case.call_and_validate(checks=CHECKS, timeout=60)

