@@ -78,3 +78,29 @@ class SearchResponse:
         if self.notices:
             d["notices"] = list(self.notices)
         return d
+
+
+@dataclass(frozen=True)
+class ReportHit:
+    """One report's best passage for a question (None when nothing in it clears the low-confidence line)."""
+
+    doc: str
+    doc_title: str
+    year: int | None
+    hit: Hit | None
+
+    def to_dict(self) -> dict:
+        return {"doc": self.doc, "doc_title": self.doc_title, "year": self.year,
+                "hit": self.hit.to_dict() if self.hit else None}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The same question asked of every report in the library, newest report first."""
+
+    query: str
+    mode: str
+    reports: tuple[ReportHit, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "mode": self.mode, "reports": [r.to_dict() for r in self.reports]}

@@ -163,3 +163,63 @@ def test_cli_add_unchanged_embeds_nothing_without_loading_the_model(real_index, 
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and bad.stderr.startswith("error:") and rows[0]["doc"] in bad.stderr
     assert "sentence_transformers" not in p.stderr and took < 60
+
+
+def test_filters_apply_before_the_candidate_cut(lib):
+    from reportsearch.engine import SearchEngine
+
+    src, index = lib
+    add([src / "a.txt", src / "b.txt"], index)
+    b_rows = [p for p in load_index(index).passages if p.doc == "b"]
+    # as many candidates per side as report b has passages: filtered after the cut, the query's best
+    # candidates (all in report a) would leave nothing; filtered before it, every passage of b can come back
+    e = SearchEngine.load(index, embedder=FakeEmbedder()).with_config(candidates=len(b_rows))
+    assert len(e.passages) > len(b_rows)
+    for mode in ("hybrid", "semantic", "keyword"):
+        r = e.search("桃园小学 教育", mode=mode, top_k=5, docs=["b"])  # the query matches report a, not b
+        assert {h.passage.doc for h in r.results} <= {"b"}
+        if mode != "keyword":  # keyword mode returns only passages that contain a query term
+            assert len(r.results) == len(b_rows), mode
+    r = e.search("教育", mode="semantic", top_k=5, section="（一）产业")
+    assert r.results and all("（一）产业" in h.passage.section for h in r.results)
+    with pytest.raises(Exception, match="unknown report 'zzz'; known: a, b"):
+        e.search("教育", docs=["zzz"])
+
+
+TWO_YEARS_5G = "今年新增5G基站多少座"
+
+
+@pytest.fixture(scope="module")
+def two_years(real_index, real_embedder, tmp_path_factory):
+    """The report as shipped (2023) and a copy edited into a 2024 report whose 5G figure is 80座."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("two-years")
+    index = root / "index"
+    shutil.copytree(real_index, index)
+    text = REPORT.read_text(encoding="utf-8")
+    assert "2023年2月21日" in text and "新增 5G 基站 65 座" in text
+    copy = root / "qinshui-2024-report.txt"
+    copy.write_text(text.replace("2023年2月21日", "2024年2月20日").replace("新增 5G 基站 65 座", "新增 5G 基站 80 座"),
+                    encoding="utf-8")
+    r = ingest_paths([copy], index, rebuild=False, embedder=real_embedder, progress=False)
+    assert r.added == ["qinshui-2024"] and 0 < r.embedded < 10 and r.reused > 500  # only the edited texts
+    return index
+
+
+def test_doc_and_year_filters_give_each_reports_own_figure(two_years, real_embedder):
+    from reportsearch.engine import SearchEngine
+    from reportsearch.errors import QueryError
+
+    e = SearchEngine.load(two_years, embedder=real_embedder)
+    assert [r["doc"] for r in e.reports()] == ["qinshui-2024", "qinshui-2023"]
+    by_doc = e.search(TWO_YEARS_5G, top_k=1, docs=["qinshui-2024"]).results[0]
+    by_year = e.search(TWO_YEARS_5G, top_k=1, year=2023).results[0]
+    assert "80座" in by_doc.passage.text and by_doc.passage.doc == "qinshui-2024"
+    assert "65座" in by_year.passage.text and by_year.passage.year == 2023
+    with pytest.raises(QueryError, match="no report for the year 1999; years in the index: 2024, 2023"):
+        e.search(TWO_YEARS_5G, year=1999)
+    c = e.compare(TWO_YEARS_5G).to_dict()
+    assert [x["year"] for x in c["reports"]] == [2024, 2023]
+    assert "80座" in c["reports"][0]["hit"]["text"] and "65座" in c["reports"][1]["hit"]["text"]
+    assert c["reports"][0]["doc_title"].startswith("沁水县2024年")

@@ -1,0 +1,72 @@
+"""Live index updates: watch the index manifest and swap a newly written, verified version into the service."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger("reportsearch")
+
+POLL_SECONDS = 1.0
+
+
+def manifest_version(index_dir: Path) -> int | None:
+    """The version the manifest on disk announces (None while it is missing or unreadable, e.g. mid-swap)."""
+    try:
+        return int(json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8")).get("version"))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+class IndexWatcher:
+    """Polls `index_dir/manifest.json`; when a higher version appears, loads it and hands it to `on_swap`.
+
+    Polling (not inotify) because the index folder itself is replaced by a rename on every write, which
+    inotify watches do not follow. A version that fails to verify or load is logged and skipped; the
+    service keeps the engine it has, and a later version is tried again.
+    """
+
+    def __init__(self, index_dir: str | Path, current: Callable[[], object], load: Callable[[Path], object],
+                 on_swap: Callable[[object], None], poll: float = POLL_SECONDS):
+        self.index_dir = Path(index_dir)
+        self.current, self.load, self.on_swap, self.poll = current, load, on_swap, poll
+        self.failed: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="index-watcher", daemon=True)
+
+    def start(self) -> "IndexWatcher":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def check(self) -> bool:
+        """One poll: True when a new version was swapped in."""
+        version = manifest_version(self.index_dir)
+        have = getattr(self.current(), "version", 0)
+        if version is None or version <= have or version == self.failed:
+            return False
+        try:
+            engine = self.load(self.index_dir)
+        except Exception as e:  # a damaged or half-written version must never take the service down
+            self.failed = version
+            log.warning("index version %s in %s was not loaded, still serving version %s: %s",
+                        version, self.index_dir, have, e)
+            return False
+        self.on_swap(engine)
+        self.failed = None
+        log.warning("now serving index version %s (%d passages)", getattr(engine, "version", version),
+                    getattr(getattr(engine, "store", None), "count", 0))
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll):
+            try:
+                self.check()
+            except Exception:  # pragma: no cover - the watcher thread must survive anything
+                log.exception("index watcher")
