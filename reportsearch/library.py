@@ -173,7 +173,7 @@ def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remo
 
     def vectors_for(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         keys = cache_keys(texts, model_name)
-        missing = [i for i, k in enumerate(keys) if bytes(k) not in cache]
+        missing = list({bytes(k): i for i, k in enumerate(keys) if bytes(k) not in cache}.values())  # each once
         if missing:
             if not loaded:
                 loaded.append(embedder_factory())
