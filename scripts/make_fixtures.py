@@ -33,16 +33,17 @@ def report_blocks(src: Path = REPORT) -> list[dict]:
     """The report's paragraphs (page breaks of the .txt repaired), each with its role and bold stretches."""
     paras = text_paragraphs(decode_bytes(src.read_bytes(), str(src)))
     merged: list[list] = []  # [text, bold_runs]
+    body = False
     for p in paras:
         t = fix_spacing(p.text)
-        if merged and not ends_terminal(merged[-1][0]) and not heading_level(merged[-1][0]) \
-                and not heading_level(t) and "。" in merged[-1][0]:
+        if body and not ends_terminal(merged[-1][0]) and not heading_level(merged[-1][0]) and not heading_level(t):
             prev = merged[-1][0]
             if t.startswith("“") and prev.count("“") > prev.count("”"):
                 t = t[1:]
             merged[-1] = [prev + t, merged[-1][1] + list(p.bold_runs)]
         else:
             merged.append([t, list(p.bold_runs)])
+        body = body or "。" in t or bool(heading_level(t))
     blocks, front = [], True
     for k, (t, runs) in enumerate(merged):
         if front and ("。" in t or heading_level(t)):

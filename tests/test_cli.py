@@ -88,3 +88,41 @@ def test_gbk_report_is_ingested(tmp_path, fake_embedder):
     f.write_bytes("一、回顾\n\n坚持教育优先。完成桃园小学主体。".encode("gbk"))
     m = build_index([f], index_dir=tmp_path / "i", embedder=fake_embedder, progress=False)
     assert m["count"] == 1
+
+
+# ---------------------------------------------------------------- bad report files of every format (issue 9)
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    """Real broken files: made by scripts/make_fixtures.py from the first paragraphs of the report."""
+    from scripts.make_fixtures import (make_damaged_pdf, make_empty_docx, make_encrypted_pdf, make_no_article_html,
+                                       make_pdf, make_scanned_pdf, report_blocks)
+
+    d = tmp_path_factory.mktemp("bad")
+    blocks = report_blocks()[:14]
+    pdf = make_pdf(blocks, d / "good.pdf")
+    (d / "notes.xyz").write_text("一、甲\n\n坚持教育优先。", encoding="utf-8")
+    (d / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    return {"scanned.pdf": make_scanned_pdf(blocks, d / "scanned.pdf"),
+            "encrypted.pdf": make_encrypted_pdf(pdf, d / "encrypted.pdf"),
+            "damaged.pdf": make_damaged_pdf(pdf, d / "damaged.pdf"),
+            "empty.docx": make_empty_docx(d / "empty.docx"),
+            "no-article.html": make_no_article_html(d / "no-article.html"),
+            "notes.xyz": d / "notes.xyz", "old.doc": d / "old.doc"}
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("scanned.pdf", "no text layer; scanned PDFs need OCR first"), ("encrypted.pdf", "password-protected"),
+    ("damaged.pdf", "damaged or not a PDF"), ("empty.docx", "the Word file has no text"),
+    ("no-article.html", "no article text found"), ("notes.xyz", "unsupported file type '.xyz'"),
+    ("old.doc", "save it as .docx"),
+])
+def test_bad_report_files_leave_old_index(built_small, bad_files, tmp_path, name, reason):
+    before = (built_small / "manifest.json").read_bytes()
+    good = tmp_path / "good.txt"
+    good.write_text("一、回顾\n\n坚持教育优先。完成桃园小学主体。", encoding="utf-8")
+    for paths in ([bad_files[name]], [good, bad_files[name]]):  # one bad file among several: nothing is written
+        p = run("ingest.py", *map(str, paths), "--index-dir", str(built_small), "--quiet")
+        assert p.returncode != 0
+        assert p.stderr.startswith("error:") and p.stderr.strip().count("\n") == 0, p.stderr
+        assert str(bad_files[name]) in p.stderr and reason in p.stderr, p.stderr
+        assert (built_small / "manifest.json").read_bytes() == before

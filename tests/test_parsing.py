@@ -164,3 +164,76 @@ def test_golden_clause_paths(doc, needle, section):
     hits = [s for s in doc.segments if needle in s.text]
     assert hits, needle
     assert hits[0].section == section
+
+
+# ---------------------------------------------------------------- heading styles, hints, metadata (issue 9)
+from reportsearch.parsing import doc_id, heading_style, parse_paragraphs, report_meta  # noqa: E402
+from reportsearch.readers import Paragraph  # noqa: E402
+
+
+@pytest.mark.parametrize("text,style", [
+    ("第一部分　2022年工作回顾", 0), ("第三章 附则", 0), ("一、回顾", 1), ("（一）聚焦产业", 2), ("1. 聚焦产业", 3),
+    ("1．聚焦产业", 3), ("（1）完善基础", 4), ("(12) 完善基础", 4), ("1.8万平方米", None), ("2022年是开局之年", None),
+    ("一是坚持政治引领", None), ("1. 这一句以句号结尾。", None),
+])
+def test_numbered_heading_styles(text, style):
+    assert heading_style(text) == style
+
+
+def test_levels_follow_the_styles_a_report_uses():
+    d = parse("第一部分 回顾\n\n（1）小节\n\n正文一句。\n\n第二部分 安排\n\n正文二句。", "t")
+    assert [s.section for s in d.segments] == [("第一部分 回顾", "（1）小节"), ("第二部分 安排",)]
+
+
+def test_format_hints_make_unnumbered_headings_but_not_in_front_matter():
+    paras = [Paragraph("政府工作报告", level=1), Paragraph("各位代表："), Paragraph("现在报告工作。"),
+             Paragraph("过去一年工作回顾", level=2), Paragraph("经济稳中向好。"),
+             Paragraph("今年工作安排", bold=True, bold_runs=("今年工作安排",)), Paragraph("坚持教育优先。完成小学主体。"),
+             Paragraph("这一段没有结束"), Paragraph("而是接着下一段。")]
+    d = parse_paragraphs(paras, "t")
+    assert d.meta["title"] == "政府工作报告"
+    assert [(s.section, s.text) for s in d.segments] == [
+        ((), "现在报告工作。"), (("过去一年工作回顾",), "经济稳中向好。"),
+        (("过去一年工作回顾", "今年工作安排", "坚持教育优先"), "坚持教育优先。完成小学主体。"),
+        (("过去一年工作回顾", "今年工作安排"), "这一段没有结束而是接着下一段。")]
+
+
+@pytest.mark.parametrize("text,date", [("（2023年2月21日在沁水县第十七届人民代表大会第四次会议上）", "2023-02-21"),
+                                       ("（二〇二三年二月二十一日在某县人民代表大会会议上）", "2023-02-21"),
+                                       ("（2024年1月5日）", "2024-01-05"), ("（2024年13月5日）", None)])
+def test_meeting_dates(text, date):
+    d = parse(f"政府工作报告\n\n{text}\n\n各位代表：\n\n正文一句。", "t")
+    assert d.meta.get("date") == date
+
+
+def test_meta_from_front_matter_wins_over_fallbacks():
+    m = report_meta({"title": "政府工作报告", "date": "2023-02-21", "speaker": "沁水县人民政府县长 闫晋中"},
+                    {"title": "别的标题"}, "whatever-2020", {"title": "X", "year": 1999, "region": "某县"})
+    assert (m["region"], m["issuer"], m["year"], m["doc_title"]) == ("沁水县", "沁水县人民政府", 2023,
+                                                                     "沁水县2023年政府工作报告")
+
+
+def test_meta_fallbacks_in_order():
+    m = report_meta({}, {"title": "阳城县2022年政府工作报告"}, "report")
+    assert (m["region"], m["year"], m["title"]) == ("阳城县", 2022, "阳城县2022年政府工作报告")
+    m = report_meta({}, {}, "gov-report-2021")
+    assert (m.get("region"), m["year"], m["doc_title"]) == (None, 2021, "2021年政府工作报告")
+    m = report_meta({}, {}, "report", {"title": "政府工作报告", "year": 2019, "region": "高平市"})
+    assert m["doc_title"] == "高平市2019年政府工作报告" and m["issuer"] == "高平市人民政府"
+
+
+@pytest.mark.parametrize("region,year,stem,doc", [
+    ("沁水县", 2023, "x", "qinshui-2023"), ("晋城市", 2024, "x", "jincheng-2024"), ("沁县", 2023, "x", "qinxian-2023"),
+    ("山西省", None, "x", "shanxi"), (None, 2023, "qinshui-2023-government-work-report", "qinshui-2023-government-work-report"),
+    (None, None, "My Report", "my-report"), (None, 2022, "政府工作报告", "zhengfugongzuobaogao-2022"),
+])
+def test_doc_ids_are_short_and_stable(region, year, stem, doc):
+    assert doc_id(region, year, stem) == doc
+
+
+def test_meta_flags_fill_what_a_bare_file_lacks(tmp_path):
+    p = tmp_path / "report.txt"
+    p.write_text("一、回顾\n\n坚持教育优先。完成桃园小学主体。", encoding="utf-8")
+    assert parse_file(p).doc == "report"
+    d = parse_file(p, title="政府工作报告", year=2023, region="沁水县")
+    assert d.doc == "qinshui-2023" and d.meta["doc_title"] == "沁水县2023年政府工作报告"

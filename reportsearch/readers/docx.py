@@ -32,6 +32,7 @@ class _Numbering:
     def __init__(self, document):
         self.formats: dict[tuple[str, int], tuple[str, str]] = {}
         self.counters: dict[tuple[str, int], int] = {}
+        self.style_num: dict = {}  # style id -> the style's numbering (python-docx resolves styles slowly)
         try:
             part = document.part.numbering_part
         except (NotImplementedError, KeyError, AttributeError):
@@ -54,11 +55,31 @@ class _Numbering:
             for ilvl, f in levels.items():
                 self.formats[(num.get(f"{{{ns['w']}}}numId"), ilvl)] = f
 
+    def _num_pr(self, paragraph):
+        """The paragraph's own numbering, else its style's (`List Number`), following `basedOn`."""
+        ppr = paragraph._p.pPr
+        if ppr is not None and ppr.numPr is not None:
+            return ppr.numPr
+        key = paragraph._p.style
+        if key not in self.style_num:
+            self.style_num[key] = self._style_num_pr(paragraph.style)
+        return self.style_num[key]
+
+    @staticmethod
+    def _style_num_pr(style):
+        for _ in range(10):
+            if style is None:
+                return None
+            sppr = style.element.pPr
+            if sppr is not None and sppr.numPr is not None:
+                return sppr.numPr
+            style = style.base_style
+        return None
+
     def label(self, paragraph) -> tuple[str, int]:
         """The number Word would draw before this paragraph, and its list level + 1 (0 when unnumbered)."""
-        ppr = paragraph._p.pPr
-        num = ppr.numPr if ppr is not None else None
-        if num is None or num.numId is None:
+        num = self._num_pr(paragraph)
+        if num is None or num.numId is None or str(num.numId.val) == "0":
             return "", 0
         num_id = str(num.numId.val)
         ilvl = int(num.ilvl.val) if num.ilvl is not None else 0

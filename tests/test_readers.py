@@ -1,0 +1,169 @@
+"""Each reader on small real files: paragraphs, hints and metadata out; clear errors for files it cannot use."""
+
+from __future__ import annotations
+
+import pytest
+
+from reportsearch.errors import InputError
+from reportsearch.readers import EXTENSIONS, read_source, reader_for
+from reportsearch.readers.html import decode_html
+from reportsearch.readers.pdf import PAGE_NUMBER, _Line, join_lines, remove_furniture
+from reportsearch.readers.text import text_paragraphs
+
+
+# ---------------------------------------------------------------- factory
+@pytest.mark.parametrize("name,kind", [("a.txt", "text"), ("a.MD", "text"), ("a.pdf", "pdf"), ("a.docx", "docx"),
+                                       ("a.html", "html"), ("a.HTM", "html")])
+def test_factory_picks_the_reader_by_extension(name, kind):
+    assert reader_for(name).kind == kind
+
+
+@pytest.mark.parametrize("name,msg", [("a.xyz", "unsupported file type '.xyz'"), ("a", "no extension"),
+                                      ("a.doc", "save it as .docx")])
+def test_unknown_extension_is_one_clear_error(name, msg):
+    with pytest.raises(InputError, match=msg) as e:
+        reader_for(name)
+    assert name in str(e.value) and "\n" not in str(e.value)
+    if name != "a.doc":
+        assert all(ext in str(e.value) for ext in EXTENSIONS)
+
+
+# ---------------------------------------------------------------- text
+def test_text_markdown_marks_become_hints():
+    ps = text_paragraphs("# 政府工作报告\n\n**2022年工作回顾**\n\n**一是坚持政治引领**。始终把政治建设\n贯穿于全过程。")
+    assert [(p.text, p.level, p.bold) for p in ps] == [
+        ("政府工作报告", 1, False), ("2022年工作回顾", 0, True), ("一是坚持政治引领。始终把政治建设贯穿于全过程。", 0, False)]
+    assert ps[2].bold_runs == ("一是坚持政治引领",)
+
+
+# ---------------------------------------------------------------- PDF (shape rules on synthetic lines)
+@pytest.mark.parametrize("text", ["— 3 —", "- 3 -", "-3-", "第3页", "第 3 页 共 30 页", "3/30", "3", "Page 3 of 30"])
+def test_page_number_shapes(text):
+    assert PAGE_NUMBER.match(text.replace(" ", ""))
+
+
+@pytest.mark.parametrize("text", ["2023年工作安排", "一、回顾", "3.5亿元"])
+def test_text_is_not_a_page_number(text):
+    assert not PAGE_NUMBER.match(text)
+
+
+def _page(k: int, body: list[tuple[str, float, float]], header: str = "某县政府工作报告") -> list[_Line]:
+    lines = [_Line(header, 200, 400, 800, k)]
+    lines += [_Line(t, x0, x1, 700 - 20 * i, k) for i, (t, x0, x1) in enumerate(body)]
+    return lines + [_Line(f"— {k + 1} —", 280, 320, 40, k)]
+
+
+def test_running_header_and_page_numbers_are_removed_and_a_sentence_joins_across_pages():
+    full, left, right = 500.0, 100.0, 500.0
+    p1 = _page(0, [("一、回顾", 132, 220), ("一年来，我们保大盘促增长，经济运行稳中", 132, full),
+                   ("向好。地区生产总值完成426.8亿元，超出计", left, right)])
+    p2 = _page(1, [("划11.7个百分点。", left, 260), ("今年是开局之年，工作很多。", 132, 420)])
+    p3 = _page(2, [("各位代表！展望新时代，机遇与挑战并存。", 132, 460)])
+    paras = join_lines(remove_furniture([p1, p2, p3]))
+    assert paras == ["一、回顾", "一年来，我们保大盘促增长，经济运行稳中向好。地区生产总值完成426.8亿元，超出计划11.7个百分点。",
+                     "今年是开局之年，工作很多。", "各位代表！展望新时代，机遇与挑战并存。"]
+
+
+def test_a_line_that_appears_on_one_page_only_is_kept():
+    p1 = _page(0, [("正文第一段。", 132, 300)], header="独有的一行")
+    p2 = _page(1, [("正文第二段。", 132, 300)], header="另一行")
+    assert join_lines(remove_furniture([p1, p2])) == ["独有的一行", "正文第一段。", "另一行", "正文第二段。"]
+
+
+# ---------------------------------------------------------------- Word
+@pytest.fixture
+def small_docx(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("政府工作报告")
+    d.add_paragraph("（2023年2月21日在某县第一届人民代表大会第一次会议上）")
+    d.add_heading("一、2022年工作回顾", level=1)
+    p = d.add_paragraph()
+    p.add_run("坚持教育优先。").bold = True
+    p.add_run("完成桃园小学主体。")
+    d.add_heading("（一）聚焦产业转型", level=2)
+    d.add_paragraph("推进项目建设", style="List Number")
+    d.add_paragraph("扩大有效投资", style="List Number")
+    t = d.add_table(rows=2, cols=2)
+    t.cell(0, 0).text, t.cell(0, 1).text = "指标", "目标"
+    t.cell(1, 0).text, t.cell(1, 1).text = "地区生产总值", "增长8.5%"
+    d.add_paragraph("表后一段。")
+    d.core_properties.title = "某县2023年政府工作报告"
+    path = tmp_path / "r.docx"
+    d.save(str(path))
+    return path
+
+
+def test_docx_paragraphs_styles_numbering_bold_and_tables(small_docx):
+    src = read_source(small_docx)
+    got = [(p.text, p.level) for p in src.paragraphs]
+    assert got[:3] == [("政府工作报告", 0), ("（2023年2月21日在某县第一届人民代表大会第一次会议上）", 0),
+                       ("一、2022年工作回顾", 1)]
+    assert src.paragraphs[3].bold_runs == ("坚持教育优先。",) and not src.paragraphs[3].bold
+    assert ("（一）聚焦产业转型", 2) in got
+    assert ("1.推进项目建设", 1) in got and ("2.扩大有效投资", 1) in got  # Word's own list numbers, made visible
+    assert ("指标　目标", 0) in got and ("地区生产总值　增长8.5%", 0) in got
+    assert got[-1] == ("表后一段。", 0)  # tables keep their place in the reading order
+    assert src.meta == {"title": "某县2023年政府工作报告"}
+
+
+def test_empty_docx_is_refused(tmp_path):
+    import docx
+
+    path = tmp_path / "empty.docx"
+    docx.Document().save(str(path))
+    with pytest.raises(InputError, match="empty.docx: the Word file has no text"):
+        read_source(path)
+
+
+@pytest.mark.parametrize("data", [b"PK\x03\x04 not really a zip", b"plain text with a .docx name"])
+def test_damaged_docx_is_refused(tmp_path, data):
+    path = tmp_path / "bad.docx"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match="bad.docx: damaged or not a Word .docx file"):
+        read_source(path)
+
+
+# ---------------------------------------------------------------- web pages
+PAGE = """<!DOCTYPE html><html><head><meta charset="{charset}"><title>某县2023年政府工作报告_某县人民政府</title>
+<style>.x{{color:red}}</style><script>var a = "脚本里的字";</script></head><body>
+<div class="header"><a href="/">首页</a><form><input placeholder="请输入关键词"><button>搜索</button></form></div>
+<ul class="nav"><li><a href="/">首页</a></li><li><a href="/gk">政务公开</a></li></ul>
+<div class="breadcrumb">当前位置：<a href="/">首页</a> &gt; <a href="/gk">政务公开</a></div>
+<div class="main"><h1>某县2023年政府工作报告</h1>
+<p class="meta">发布时间：2023-02-27　来源：县政府办　浏览次数：88</p>
+<div id="zoom"><h2>一、2022年工作回顾</h2><p>　　一年来，我们保大盘促增长，经济运行稳中向好。</p>
+<p><strong>坚持教育优先。</strong>完成桃园小学主体，新建{rare}幼儿园。</p>
+<p>第一行<br>第二行。</p></div>
+<div class="share">分享到：<a>微信</a><a>微博</a></div></div>
+<div class="footer"><p>版权所有：某县人民政府</p><p>晋ICP备12345678号</p></div></body></html>"""
+
+
+@pytest.mark.parametrize("charset,encoding", [("gb2312", "gb18030"), ("GBK", "gbk"), ("utf-8", "utf-8")])
+def test_html_article_only_in_its_declared_encoding(tmp_path, charset, encoding):
+    rare = "䶮" if encoding == "gb18030" else "桃"  # U+4DAE: GB18030 only, not in GB2312/GBK
+    path = tmp_path / "page.html"
+    path.write_bytes(PAGE.format(charset=charset, rare=rare).encode(encoding))
+    src = read_source(path)
+    texts = [p.text for p in src.paragraphs]
+    assert texts == ["一、2022年工作回顾", "一年来，我们保大盘促增长，经济运行稳中向好。",
+                     f"坚持教育优先。完成桃园小学主体，新建{rare}幼儿园。", "第一行", "第二行。"]
+    assert src.paragraphs[0].level == 2
+    assert src.paragraphs[2].bold_runs == ("坚持教育优先。",)
+    assert src.meta == {"title": "某县2023年政府工作报告"}
+
+
+def test_undeclared_gbk_page_is_decoded():
+    text = "<html><body><p>政府工作报告。</p></body></html>"
+    assert decode_html(text.encode("gbk")) == text
+
+
+def test_html_without_an_article_is_refused(tmp_path):
+    path = tmp_path / "list.html"
+    path.write_text("<html><head><meta charset=utf-8><title>某县人民政府</title></head><body>"
+                    "<div class=nav><a href=/>首页</a><a href=/a>政务公开</a></div>"
+                    "<ul><li><a href=/1>关于春耕的通知</a></li><li><a href=/2>县政府召开常务会议</a></li></ul>"
+                    "<div class=footer>版权所有：某县人民政府</div></body></html>", encoding="utf-8")
+    with pytest.raises(InputError, match="list.html: no article text found"):
+        read_source(path)
