@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, disable_created_metrics,
+                               generate_latest)
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 
+disable_created_metrics()  # no `*_created` series: counters and histograms only, as dashboards expect
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 NAMED_PATHS = frozenset({"/api/search", "/api/health", "/api/staff/summary", "/api/staff/summary.csv",
                          "/api/openapi.json", "/api/docs", "/metrics", "/staff", "/staff/staff.js", "/"})

@@ -6,13 +6,14 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
 
 from conftest import ROOT, free_port
 
@@ -261,3 +262,22 @@ def test_public_host_without_rate_limit_warns(tmp_path):
     assert p.returncode != 0  # the folder is not an index: refused before anything is served
     assert "without a rate limit" in p.stderr
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "not an index"
+
+
+# ---------------------------------------------------------------- fuzzing the staff API from its schema
+@pytest.fixture(scope="module")
+def public_schema(public):
+    return schemathesis.openapi.from_url(public["base"] + "/api/openapi.json")
+
+
+staff_fuzz = schemathesis.pytest.from_fixture("public_schema").include(path_regex="^/api/staff/")
+
+
+@staff_fuzz.parametrize()
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_staff_api_fuzzed_from_its_openapi_schema(case):
+    """With the token and without: no 5xx, and every answer matches the schema."""
+    from test_api import CHECKS
+
+    case.call_and_validate(checks=CHECKS, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
+    case.call_and_validate(checks=CHECKS, timeout=60)
