@@ -41,7 +41,7 @@ def mark_text(text: str, highlights: Sequence[Sequence[int]], answer: tuple[int,
         marks += [(x, y) for x, y in zip(points, points[1:]) if x < y]
     # at one position: close marks, close the answer, open the answer, open marks
     events = [(b, 0, close_mark) for _, b in marks] + [(a, 3, open_mark) for a, _ in marks]
-    if answer:
+    if answer and answer[0] < answer[1]:  # an empty answer span gets no tags
         events += [(answer[0], 2, open_ans), (answer[1], 1, close_ans)]
     events.sort(key=lambda e: (e[0], e[1]))
     out, pos = [], 0

@@ -1,0 +1,133 @@
+"""The page renderer's escaping, without a browser: mark_text and render_results on hostile report text."""
+
+from html.parser import HTMLParser
+
+import pytest
+
+from conftest import FakeEmbedder
+from reportsearch.engine import SearchEngine
+from reportsearch.ingest import build_index
+from reportsearch.records import Answer, Hit, SearchResponse
+from reportsearch.render import mark_text
+
+HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)> "引号" \'单引号\''
+ALLOWED = {"div", "span", "mark", "strong", "details", "summary", "p", "button"}
+VOID: set[str] = set()
+
+
+class TagCheck(HTMLParser):
+    """Collects the tags of an HTML fragment and checks that they nest."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += attrs
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes {self.stack[-1:]}"
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(fragment: str) -> TagCheck:
+    p = TagCheck()
+    p.feed(fragment)
+    p.close()
+    assert p.stack == [], f"unclosed tags {p.stack}"
+    return p
+
+
+# ---------------------------------------------------------------- mark_text
+def test_mark_text_escapes_everything_between_tags():
+    text = "a<b>&\"c'"
+    out = mark_text(text, [(1, 4)], None)
+    assert out == "a<mark>&lt;b&gt;</mark>&amp;&quot;c&#x27;"
+    assert "".join(parse(out).text) == text  # the visible text is exactly the original
+
+
+def test_mark_text_splits_marks_at_the_answer_boundary():
+    text = "甲乙丙丁戊己"
+    out = mark_text(text, [(1, 4)], (2, 5))  # the mark crosses the start of the answer
+    assert out == '甲<mark>乙</mark><strong class="answer"><mark>丙丁</mark>戊</strong>己'
+    assert [t for t in parse(out).tags] == ["mark", "strong", "mark"]
+
+
+@pytest.mark.parametrize("highlights,answer", [
+    ([], None), ([(0, 6)], None), ([], (0, 6)), ([(0, 6)], (0, 6)), ([(0, 1), (5, 6)], (1, 5)),
+    ([(0, 3), (3, 6)], (2, 4)), ([(2, 2)], (3, 3)),
+])
+def test_mark_text_nests_and_keeps_the_text(highlights, answer):
+    text = "<&>\"'x"
+    out = mark_text(text, highlights, answer)
+    p = parse(out)
+    assert "".join(p.text) == text and set(p.tags) <= {"mark", "strong"}
+    assert "<&" not in out and "&>" not in out
+
+
+def test_mark_text_custom_tags_for_the_terminal():
+    assert mark_text("停车难", [(0, 2)], None, "【", "】", escape=lambda s: s) == "【停车】难"
+
+
+# ---------------------------------------------------------------- render_results
+@pytest.fixture(scope="module")
+def small_engine(tmp_path_factory):
+    d = tmp_path_factory.mktemp("render")
+    report = d / "data" / "evil.txt"
+    report.parent.mkdir()
+    report.write_text("一、回顾\n\n（一）民生\n\n坚持教育优先。" + HOSTILE + "完成桃园小学主体。\n\n"
+                      "建设健康沁水。加快大医院建设<b>加粗</b>，力争投入使用。\n\n"
+                      "提高公卫水平。扩大家庭医生签约“覆盖率”&其他。", encoding="utf-8")
+    build_index([report], index_dir=d / "index", embedder=FakeEmbedder(), progress=False)
+    return SearchEngine.load(d / "index", embedder=FakeEmbedder())
+
+
+def _hit(engine, i, rank):
+    p = engine.passages[i]
+    a = p.text.index("<") if "<" in p.text else 0
+    return Hit(passage=p, score=0.5, rank=rank, highlights=((a, a + 8),), answer=Answer(p.text[a:a + 12], a, a + 12),
+               neighbors=engine.neighbors[i])
+
+
+def test_render_results_escapes_report_text_and_notices(small_engine):
+    from reportsearch.ui import render_results
+
+    e = small_engine
+    evil = next(i for i, p in enumerate(e.passages) if "<script>" in p.text)
+    other = next(i for i, p in enumerate(e.passages) if "<b>" in p.text)
+    r = SearchResponse(query="<script>q</script>", mode="hybrid", low_confidence=False,
+                       results=(_hit(e, evil, 1), _hit(e, other, 2)), notices=("注意 <i>notice</i> & more",))
+    out = render_results(e, r)
+    assert "<script" not in out and "<img" not in out and "<b>" not in out and "<i>" not in out
+    assert "&lt;script&gt;" in out and "&lt;img src=x onerror=alert(1)&gt;" in out and "&lt;i&gt;notice" in out
+    p = parse(out)
+    assert set(p.tags) <= ALLOWED
+    assert not [k for k, _ in p.attrs if k.startswith("on")]  # no event handler got into an attribute
+    cites = [v for k, v in p.attrs if k == "data-cite"]
+    assert len(cites) == 2 and HOSTILE in cites[0]  # the citation carries the original text, safely quoted
+    assert out.count('class="rs-card"') == 2 and "第1条" in out and "第2条" in out
+    assert "<mark>" in out and '<strong class="answer">' in out
+    assert "展开上下文" in out  # neighbours are shown, escaped like the rest
+    assert "".join(p.text).count('<script>alert("x")</script>') >= 2  # card text and context read as text
+
+
+def test_render_results_low_confidence_and_empty(small_engine):
+    from reportsearch.ui import render_results
+
+    e = small_engine
+    low = SearchResponse(query="地铁", mode="semantic", low_confidence=True, results=(_hit(e, 0, 1),))
+    out = render_results(e, low)
+    assert "报告中可能没有直接回答这个问题的内容" in out and "相关度低" in out
+    parse(out)
+    empty = render_results(e, SearchResponse(query="<x>", mode="keyword", notices=("<x>",)))
+    assert "没有找到相关内容" in empty and "<x>" not in empty and "&lt;x&gt;" in empty
+    parse(empty)
