@@ -1,13 +1,14 @@
 """The index folder as one unit: round trip, manifest checks, atomic writes (fast, with a fake embedder)."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from conftest import REPORT, FakeEmbedder
 from reportsearch.engine import SearchEngine
-from reportsearch.errors import IndexMismatchError, IndexMissingError
+from reportsearch.errors import IndexMismatchError, IndexMissingError, IndexWriteError, InputError
 from reportsearch.ingest import build_index
 from reportsearch.store import load_index
 
@@ -141,3 +142,74 @@ def test_several_reports_make_one_corpus(tmp_path, small_report):
     store = load_index(d)
     assert {p.doc for p in store.passages} == {"mini", "other"}
     assert np.isfinite(store.sentence_vectors).all()
+
+
+# ---------------------------------------------------------------- error paths (issue 14)
+def test_manifest_that_is_not_json_is_named(tmp_path, small_report):
+    d = _built(tmp_path, small_report)
+    (d / "manifest.json").write_text('{"schema": 2, "count": ', encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="manifest.json is not valid JSON.*python ingest.py"):
+        load_index(d)
+    (d / "manifest.json").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="manifest.json .*damaged"):
+        load_index(d)
+
+
+def test_sentence_rows_and_vectors_that_disagree(tmp_path, small_report):
+    d = _built(tmp_path, small_report)
+    rows = np.load(d / "sentence_rows.npy")
+    assert len(rows) > 1
+    np.save(d / "sentence_rows.npy", rows[:-1])
+    with pytest.raises(IndexMismatchError, match="sentence_rows.npy is damaged"):
+        load_index(d)
+    restamp(d)  # consistent checksums over inconsistent parts: the cross-check still refuses
+    with pytest.raises(IndexMismatchError, match="sentence vectors and sentence rows disagree"):
+        load_index(d)
+
+
+def test_damaged_keyword_folder_is_named(tmp_path, small_report):
+    d = _built(tmp_path, small_report)
+    parts = sorted(p for p in (d / "keyword").rglob("*") if p.is_file())
+    assert parts, "the keyword index is a folder of plain files"
+    for p in parts:
+        p.write_bytes(b"\x00garbage")
+    with pytest.raises(IndexMismatchError, match=r"index file keyword/\S+ is damaged"):
+        load_index(d)
+    restamp(d)
+    with pytest.raises(IndexMismatchError, match="incomplete or damaged.*python ingest.py"):
+        load_index(d)
+    parts[0].unlink()
+    with pytest.raises(IndexMismatchError, match=r"keyword/\S+ is missing"):
+        load_index(d)
+
+
+def test_leftover_temporary_folders(tmp_path, small_report):
+    d = _built(tmp_path, small_report)
+    build = tmp_path / ".index.build-killed"  # what a killed ingest leaves (no manifest: never read)
+    build.mkdir()
+    (build / "passages.jsonl").write_text("half written")
+    assert load_index(d).count == 2
+    old = tmp_path / ".index.old"  # an interrupted swap: an index this tool made, cleaned up by the next write
+    shutil.copytree(d, old)
+    build_index([small_report], index_dir=d, embedder=FakeEmbedder(), progress=False)
+    assert not old.exists() and load_index(d).count == 2
+    assert (build / "passages.jsonl").read_text() == "half written"  # not ours to judge: left untouched
+    old.mkdir()
+    (old / "notes.txt").write_text("mine")  # something in the way the tool did not make: refused, kept
+    with pytest.raises(IndexWriteError, match=r"\.index\.old"):
+        build_index([small_report], index_dir=d, embedder=FakeEmbedder(), progress=False)
+    assert (old / "notes.txt").read_text() == "mine" and load_index(d).count == 2
+
+
+def test_missing_source_file(tmp_path, small_report, monkeypatch):
+    from reportsearch import store
+
+    with pytest.raises(InputError, match="no such file"):
+        build_index([tmp_path / "data" / "gone.txt"], index_dir=tmp_path / "other", embedder=FakeEmbedder(),
+                    progress=False)
+    assert not (tmp_path / "other").exists()
+    monkeypatch.setattr(store, "PROJECT", tmp_path)  # the source is recorded project-relative
+    d = _built(tmp_path, small_report)
+    small_report.unlink()  # the index is self-contained: a source that is gone is not a reason to refuse it
+    e = SearchEngine.load(d, embedder=FakeEmbedder())
+    assert e.search("桃园小学", "keyword", 1).results[0].passage.text.startswith("坚持教育优先")
