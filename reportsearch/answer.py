@@ -63,3 +63,31 @@ def choose_answer(spans: Sequence[tuple[int, int]], highlights: Sequence[tuple[i
         return float(sims[i]) + term_weight * min(covered(a, b), 10)
 
     return max(candidates, key=lambda i: (score(i), -i))
+
+
+def choose_answer_for(text: str, spans: Sequence[tuple[int, int]], highlights: Sequence[tuple[int, int]],
+                      sims: Sequence[float] | None, skip_first: int, query: str | None,
+                      extra: Sequence[str] = (), measure_weight: float = 0.3):
+    """(sentence index, figure or None) for a question: `choose_answer` plus a bonus for the sentence that
+    holds the measure asked about (the urban income question gets the urban sentence); for a quantity
+    question, the sentence holding the figure that answers it, and that figure.
+    """
+    from .figures import choose_figure, is_quantity_question, measure_overlap
+
+    if not spans:
+        return -1, None
+    if not query:
+        return choose_answer(spans, highlights, sims, skip_first=skip_first), None
+    skip = min(int(skip_first), len(spans) - 1)
+    base = np.zeros(len(spans)) if sims is None else np.asarray(sims, dtype=float)
+    bonus = np.array([measure_weight * measure_overlap(query, text[a:b], extra) for a, b in spans])
+    k = choose_answer(spans, highlights, base + bonus, skip_first=skip)
+    if not is_quantity_question(query, weak=True):
+        return k, None
+    body = spans[skip][0]  # leading headings hold no figures worth stating
+    fig = choose_figure(query, text[body:], prefer=(spans[k][0] - body, spans[k][1] - body), extra=extra)
+    if fig is None:
+        return k, None
+    a, b = fig.start + body, fig.end + body
+    k = next((j for j, (x, y) in enumerate(spans) if x <= a and b <= y), k)
+    return k, (fig.text, a, b)

@@ -1,0 +1,122 @@
+"""The time a question refers to, the half of a report a passage sits in, and a year-aware ranking preference."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from .textnorm import fold
+
+REVIEW, PLAN = "review", "plan"
+
+# relative words -> (half of each report, offset from that report's own year for the year it is about)
+_PAST = ("过去一年", "过去的一年", "上一年", "上年", "去年", "last year", "past year", "previous year")
+_TWO_BACK = ("前年", "year before last")
+_NOW = ("今年", "本年", "this year", "明年", "next year")
+_PLAN_WORDS = ("目标", "计划", "预期", "打算", "target", "plan")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年?(?!\d)")
+_REVIEW_HEAD = ("回顾", "总结", "过去", "成就", "成绩")
+_PLAN_HEAD = ("安排", "任务", "目标", "计划", "打算", "部署", "思路", "展望")
+
+
+@dataclass(frozen=True)
+class TimeRef:
+    """What a question refers to: an absolute year, or a half of each report (relative words), or nothing."""
+
+    year: int | None = None  # an explicit year (`2022年`)
+    half: str | None = None  # REVIEW or PLAN, for relative words (`去年`, `今年`, `目标`)
+    back: int = 1  # for REVIEW: how many years before the report (`前年` = 2)
+
+    def __bool__(self) -> bool:
+        return self.year is not None or self.half is not None
+
+
+def question_time(query: str) -> TimeRef:
+    """Detect the time a question refers to. Explicit years win over words; past words over plan words.
+
+    `去年/上年/过去一年/last year` -> the review half of each report; `前年` -> two years back;
+    `今年/本年/明年/目标/计划/this year` -> the plan half; `2022年` -> the year 2022 wherever it is covered.
+    """
+    q = fold(query)
+    years = [int(y) for y in _YEAR.findall(q)]
+    if years:
+        return TimeRef(year=years[0])
+    if any(w in q for w in _TWO_BACK):
+        return TimeRef(half=REVIEW, back=2)
+    if any(w in q for w in _PAST):
+        return TimeRef(half=REVIEW)
+    if any(w in q for w in _NOW) or any(w in q for w in _PLAN_WORDS):
+        return TimeRef(half=PLAN)
+    return TimeRef()
+
+
+def passage_half(section: Sequence[str]) -> tuple[str | None, int | None]:
+    """(REVIEW or PLAN or None, the year its top heading names or None), from the section path.
+
+    `一、2022年工作回顾` -> (review, 2022); `二、2023年工作安排` -> (plan, 2023); front matter -> (None, None).
+    """
+    if not section:
+        return None, None
+    head = section[0]
+    m = _YEAR.search(head)
+    year = int(m.group(1)) if m else None
+    if any(w in head for w in _REVIEW_HEAD):
+        return REVIEW, year
+    if any(w in head for w in _PLAN_HEAD):
+        return PLAN, year
+    return None, year
+
+
+def covered_year(section: Sequence[str], report_year: int | None) -> tuple[str | None, int | None]:
+    """(half, the calendar year the passage is about): a review half covers the year before the report,
+    a plan half the report's own year; a heading's own year wins when it names one."""
+    half, head_year = passage_half(section)
+    if head_year is not None:
+        return half, head_year
+    if report_year is None or half is None:
+        return half, None
+    return half, report_year - 1 if half == REVIEW else report_year
+
+
+def time_match(ref: TimeRef, section: Sequence[str], report_year: int | None) -> bool | None:
+    """True when the passage is in the part of its report the question asks about, False when it is in
+    the other part, None when either side is unknown."""
+    if not ref:
+        return None
+    half, year = covered_year(section, report_year)
+    if half is None:
+        return None
+    if ref.year is not None:
+        if year is None:
+            return None
+        return year == ref.year
+    if ref.half == REVIEW and ref.back > 1:
+        if half != REVIEW:
+            return False
+        if report_year is None or year is None:
+            return None
+        return year == report_year - ref.back
+    return half == ref.half
+
+
+def prefer_time(ranked: Sequence[tuple[int, float]], passages: Sequence, ref: TimeRef,
+                boost: float = 0.15, penalty: float = 0.0) -> list[tuple[int, float]]:
+    """Re-rank (row, score) pairs: a passage in the matching part gains `boost` × the spread of the scores,
+    one in the other part loses `penalty` × the spread. A preference, not a filter: every row stays in the list.
+
+    `passages[row]` needs `section` and `year`.
+    """
+    ranked = list(ranked)
+    if not ref or not ranked or (boost == 0 and penalty == 0):
+        return ranked
+    scores = [float(s) for _, s in ranked]
+    scale = (max(scores) - min(scores)) or abs(max(scores)) or 1.0  # the spread, so every mode's scores fit
+    out = []
+    for i, s in ranked:
+        p = passages[i]
+        m = time_match(ref, p.section, p.year)
+        adj = boost * scale if m else (-penalty * scale if m is False else 0.0)
+        out.append((i, float(s) + adj))
+    order = sorted(range(len(out)), key=lambda n: (-out[n][1], n))
+    return [out[n] for n in order]

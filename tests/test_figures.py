@@ -1,0 +1,102 @@
+"""Figures in report text, the measure each belongs to, and the figure a question asks for (hand-built inputs)."""
+
+from reportsearch.answer import choose_answer_for, sentence_spans
+from reportsearch.figures import (choose_figure, figure_accuracy, find_figures, is_quantity_question,
+                                  phrase_share, prefer_measure, question_measure, wants_rate)
+
+GDP = "主要指标实现历史性突破，地区生产总值完成426.8亿元，增长11.3%；规上工业增加值增长15.2%；"
+INCOME = "城镇居民人均可支配收入达到 37338 元，增长 7.1%；农村居民人均可支配收入达到 17353 元，增长 8%。"
+
+
+def test_figures_with_units_spans_and_measures():
+    figs = find_figures(GDP)
+    assert [f.text for f in figs] == ["426.8亿元", "11.3%", "15.2%"]
+    assert all(GDP[f.start:f.end] == f.text for f in figs)
+    assert [f.measure for f in figs] == ["地区生产总值", "地区生产总值", "规上工业增加值"]
+    assert [f.verb for f in figs] == ["完成", "增长", "增长"]
+    assert figs[0].unit == "亿元" and figs[0].value == 426.8 and figs[1].is_rate and not figs[0].is_rate
+
+
+def test_the_reports_own_spacing_is_kept_in_the_span():
+    f = find_figures(INCOME)[0]
+    assert f.text == "37338 元" and INCOME[f.start:f.end] == f.text and f.measure == "城镇居民人均可支配收入"
+
+
+def test_longest_unit_wins_and_classifiers_take_the_noun_after():
+    text = "超出计划11.7个百分点；25个老旧小区、23条背街小巷完成改造，新增5G基站65座，拆除建筑物1.8万平方米。"
+    figs = {f.text: f for f in find_figures(text)}
+    assert set(figs) == {"11.7个百分点", "25个", "23条", "65座", "1.8万平方米"}
+    assert figs["25个"].measure == "老旧小区" and figs["23条"].measure.startswith("背街小巷")
+    assert figs["65座"].measure == "新增5G基站"
+
+
+def test_not_figures():
+    assert find_figures("实施5G网络，PM2.5浓度下降，推进“十四五”规划") == []
+    assert [f.text for f in find_figures("2022年是关键之年")] == ["2022年"]
+    assert find_figures("2022年是关键之年")[0].is_year
+
+
+def test_quantity_questions():
+    for q in ("今年要新建多少个5G基站", "有几件民生实事", "面积多大", "环线有多长", "哪年建成",
+              "How many 5G base stations?", "how much was invested", "What was the county's GDP last year?"):
+        assert is_quantity_question(q), q
+    for q in ("教育方面有哪些安排", "停车难怎么解决", "what about schools"):
+        assert not is_quantity_question(q), q
+    assert not is_quantity_question("今年GDP增长目标") and is_quantity_question("今年GDP增长目标", weak=True)
+
+
+def test_the_figure_that_answers_the_measure_not_the_first_number():
+    assert choose_figure("去年全县GDP是多少", GDP, extra=["地区生产总值"]).text == "426.8亿元"
+    assert choose_figure("2022年地区生产总值是多少", GDP).text == "426.8亿元"
+    assert choose_figure("去年GDP增长了多少", GDP, extra=["地区生产总值"]).text == "11.3%"
+    assert choose_figure("规上工业增加值增长了多少", GDP).text == "15.2%"
+    assert choose_figure("今年GDP增长目标是多少", "预期目标为：地区生产总值增长8.5%，争取更好成绩；").text == "8.5%"
+    assert choose_figure("城镇居民人均可支配收入多少", INCOME).text == "37338 元"
+    assert choose_figure("农村居民人均可支配收入是多少", INCOME).text == "17353 元"
+    assert choose_figure("农村居民收入增长了多少", INCOME).text == "8%"
+    assert choose_figure("煤层气产量占全市多少", "煤层气产量达到42.85亿方，占全市84%，全省第一。").text == "84%"
+    assert choose_figure("今年要建多少亩高标准农田", "完成3万亩高标准农田改造，粮食播种面积保持在34万亩以上").text == "3万亩"
+    assert choose_figure("今年要提升多少公里农村公路", "提升5.5公里乡道、38.6公里农村公路。").text == "38.6公里"
+
+
+def test_no_figure_for_other_questions_or_texts():
+    assert choose_figure("教育方面有哪些安排", GDP) is None
+    assert choose_figure("有多少个学校", "坚持教育优先，优化学校布局。") is None
+    assert choose_figure("教育目标", GDP) is None  # a weak cue and no figure that fits the measure
+    assert choose_figure("今年开发区工业增加值增长目标", "确保开发区工业增加值增长15%以上。").text == "15%"
+
+
+def test_question_measure_and_rate():
+    assert question_measure("去年全县GDP是多少") == "gdp"
+    assert question_measure("2022年原煤产量有多少") == "原煤产量"
+    assert wants_rate("去年GDP增长了多少") and wants_rate("煤层气产量占全市的比重") and not wants_rate("GDP是多少")
+
+
+def test_answer_sentence_holds_the_measure_and_the_figure():
+    spans = sentence_spans(INCOME)
+    # equal similarity and equal highlight counts: the measure decides
+    hl = [(INCOME.index("居民人均可支配收入"), INCOME.index("居民人均可支配收入") + 9),
+          (INCOME.rindex("居民人均可支配收入"), INCOME.rindex("居民人均可支配收入") + 9)]
+    k, fig = choose_answer_for(INCOME, spans, hl, [0.8, 0.8], 0, "城镇居民人均可支配收入")
+    assert k == 0 and fig is None
+    k, fig = choose_answer_for(INCOME, spans, hl, [0.9, 0.8], 0, "农村居民人均可支配收入多少")
+    assert k == 1 and fig[0] == "17353 元" and INCOME[fig[1]:fig[2]] == fig[0]
+    assert choose_answer_for(INCOME, spans, hl, [0.8, 0.9], 0, None) == (1, None)
+
+
+def test_phrase_preference_reorders_without_dropping():
+    texts = ["农村居民人均可支配收入达到17353元", "城镇居民人均可支配收入达到37338元", "无关"]
+    assert phrase_share("城镇居民人均可支配收入", texts[1]) == 1.0 and phrase_share("城镇居民人均可支配收入", texts[0]) == 0
+    out = prefer_measure([(0, 1.0), (1, 0.9), (2, 0.0)], texts, "城镇居民人均可支配收入", weight=0.25)
+    assert [i for i, _ in out] == [1, 0, 2] and len(out) == 3
+    assert prefer_measure([(0, 1.0), (1, 0.9)], texts, "城镇居民人均可支配收入", weight=0) == [(0, 1.0), (1, 0.9)]
+    assert prefer_measure([], texts, "x") == []
+
+
+def test_figure_accuracy_compares_the_rank1_figure_ignoring_spaces():
+    qs = [{"id": "a", "figure": "37338元"}, {"id": "b", "figure": "8%"}, {"id": "c"}]
+    hit = lambda fig: {"results": [{"answer": {"text": "…", "start": 0, "end": 1, "figure": fig}}]}  # noqa: E731
+    res = [hit({"text": "37338 元", "start": 0, "end": 7}), hit(None), hit(None)]
+    assert figure_accuracy(qs, res) == {"figure_accuracy": 0.5, "n": 2, "misses": ["b"]}
+    assert figure_accuracy([], [])["figure_accuracy"] is None
+    assert figure_accuracy([{"id": "x", "figure": "1个"}], [{"results": []}])["misses"] == ["x"]

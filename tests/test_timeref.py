@@ -1,0 +1,65 @@
+"""The time a question refers to, the half of a report a passage is in, and the year-aware ranking preference."""
+
+from reportsearch.records import Passage
+from reportsearch.timeref import (PLAN, REVIEW, TimeRef, covered_year, passage_half, prefer_time, question_time,
+                                  time_match)
+
+REV = ("一、2022年工作回顾",)
+PLN = ("二、2023年工作安排", "（一）聚焦产业转型", "优化提升煤炭产业")
+
+
+def P(pid, section, year=2023):
+    return Passage(id=pid, doc=f"r{year}", section=section, text=pid, year=year)
+
+
+def test_question_time():
+    assert question_time("去年全县GDP是多少") == TimeRef(half=REVIEW)
+    for q in ("上年一般公共预算收入", "过去一年原煤产量", "What was GDP last year?"):
+        assert question_time(q).half == REVIEW, q
+    for q in ("今年要新建多少个5G基站", "本年收入计划", "明年的打算", "GDP增长目标", "What is the target this year?"):
+        assert question_time(q).half == PLAN, q
+    assert question_time("前年的GDP") == TimeRef(half=REVIEW, back=2)
+    assert question_time("2022年地区生产总值是多少") == TimeRef(year=2022)
+    assert question_time("2023 年去年的数") == TimeRef(year=2023)  # an explicit year wins
+    assert not question_time("教育方面有哪些安排") and not question_time("5G基站65座")
+
+
+def test_passage_half_and_the_year_it_covers():
+    assert passage_half(REV) == (REVIEW, 2022) and passage_half(PLN) == (PLAN, 2023)
+    assert passage_half(()) == (None, None) and passage_half(("三、全面加强政府自身建设",)) == (None, None)
+    assert covered_year(("一、过去一年工作回顾",), 2024) == (REVIEW, 2023)
+    assert covered_year(("二、今年主要任务",), 2024) == (PLAN, 2024)
+
+
+def test_relative_words_resolve_against_each_reports_own_year():
+    last = question_time("去年GDP")
+    assert time_match(last, REV, 2023) and time_match(last, ("一、2023年工作回顾",), 2024)
+    assert time_match(last, PLN, 2023) is False and time_match(last, ("三、政府建设",), 2023) is None
+    # an explicit year: the plan half of the 2023 report and the review half of the 2024 report both cover 2023
+    y = question_time("2023年GDP增长")
+    assert time_match(y, PLN, 2023) and time_match(y, ("一、2023年工作回顾",), 2024)
+    assert time_match(y, REV, 2023) is False and time_match(y, ("二、2024年工作安排",), 2024) is False
+    two = question_time("前年GDP")
+    assert time_match(two, ("一、2022年工作回顾",), 2024) and time_match(two, REV, 2023) is False
+    assert time_match(TimeRef(), REV, 2023) is None
+
+
+def test_prefer_time_is_a_preference_not_a_filter():
+    ps = [P("plan", PLN), P("review", REV), P("other", ("三、政府建设",))]
+    ranked = [(0, 1.0), (1, 0.8), (2, 0.0)]
+    out = prefer_time(ranked, ps, question_time("去年GDP"), boost=0.3)
+    assert [i for i, _ in out] == [1, 0, 2] and abs(out[0][1] - 1.1) < 1e-9
+    assert [i for i, _ in prefer_time(ranked, ps, question_time("去年GDP"), boost=0.1)] == [0, 1, 2]
+    assert prefer_time(ranked, ps, TimeRef(), boost=0.3) == ranked
+    assert prefer_time([], ps, question_time("去年"), boost=0.3) == []
+    out = prefer_time(ranked, ps, question_time("今年目标"), boost=0.0, penalty=0.9)
+    assert [i for i, _ in out] == [0, 2, 1]  # the review half loses 0.9 of the spread
+
+
+def test_several_reports_a_2023_question_also_matches_the_2024_review():
+    ps = [P("2024plan", ("二、2024年工作安排",), 2024), P("2024review", ("一、2023年工作回顾",), 2024),
+          P("2023plan", PLN, 2023), P("2023review", REV, 2023)]
+    out = prefer_time([(0, 1.0), (1, 0.9), (2, 0.8), (3, 0.7)], ps, question_time("2023年GDP"), boost=1.0)
+    assert [ps[i].id for i, _ in out][:2] == ["2024review", "2023plan"]
+    out = prefer_time([(0, 1.0), (1, 0.9), (2, 0.8), (3, 0.7)], ps, question_time("去年GDP"), boost=1.5)
+    assert {ps[i].id for i, _ in out[:2]} == {"2024review", "2023review"}
