@@ -38,6 +38,12 @@ class Answer:
     text: str
     start: int
     end: int
+    figure: "Answer | None" = None  # for a quantity question: the figure (`65座`) as a span of the passage text
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "start": self.start, "end": self.end,
+                "figure": {"text": self.figure.text, "start": self.figure.start, "end": self.figure.end}
+                if self.figure else None}
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ class Hit:
                 "doc": p.doc, "doc_title": p.doc_title or p.doc, "year": p.year,
                 "section": list(p.section), "text": p.text,
                 "highlights": [list(h) for h in self.highlights],
-                "answer": {"text": ans.text, "start": ans.start, "end": ans.end},
+                "answer": ans.to_dict(),
                 "neighbors": list(self.neighbors)}
 
 
