@@ -14,10 +14,17 @@ from .errors import QueryError, ReportSearchError, ServiceLimitError
 log = logging.getLogger(__name__)
 
 
+class FigureOut(BaseModel):
+    text: str
+    start: int
+    end: int
+
+
 class AnswerOut(BaseModel):
     text: str
     start: int
     end: int
+    figure: FigureOut | None = None  # the figure a quantity question asks for, as a span of the passage text
 
 
 class HitOut(BaseModel):

@@ -9,14 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import choose_answer, highlight_spans, sentence_spans
+from .answer import choose_answer_for, highlight_spans, sentence_spans
 from .embedders import Embedder, load_embedder, requested_model
 from .errors import IndexMismatchError, QueryError
+from .figures import prefer_measure
 from .fusion import fuse, ranking
 from .glossary import expand, load_glossary
 from .records import Answer, Hit, SearchResponse
 from .store import IndexStore, load_index
 from .textnorm import fold
+from .timeref import prefer_time, question_time
 from .tokenize import content_words, query_terms, strip_question_words, tokenize
 
 MODES = ("hybrid", "semantic", "keyword")
@@ -37,6 +39,9 @@ class EngineConfig:
     low_conf_coverage: float = 0.30  # IDF-weighted share of query words found in the top hits …
     low_conf_dense_strong: float = 0.90  # … flags low confidence unless the dense match is this strong
     low_conf_dense: float = 0.76  # queries without Chinese words (English) are judged by the dense score alone
+    time_boost: float = 0.3  # passages in the half of a report the question asks about (去年/今年) gain this
+    time_penalty: float = 0.0  # … and those in the other half lose this (× the score spread; timeref.py)
+    measure_boost: float = 0.25  # passages holding the question's measure verbatim gain this (figures.py)
 
 
 def normalize_query(query: object) -> tuple[str, list[str]]:
@@ -155,14 +160,16 @@ class SearchEngine:
             ranked = [(i, keyword[i]) for i in ranking(keyword)]
         else:
             ranked = fuse(dense, keyword, cfg.fusion, cfg.alpha, cfg.rrf_k)
+        ranked = prefer_time(ranked, self.passages, question_time(q), cfg.time_boost, cfg.time_penalty)
+        ranked = prefer_measure(ranked, self.folded, q, cfg.measure_boost)
         if section:
             ranked = [(i, s) for i, s in ranked if section in self.passages[i].section]
         terms = query_terms(fq, folded=True) + [t for t in extra if t]
-        hits = self._collect(ranked, top_k, terms, qvec)
+        hits = self._collect(ranked, top_k, terms, qvec, (q, extra))
         low = self._low_confidence(fq, hits, dense)
         return SearchResponse(query=q, mode=mode, results=tuple(hits), low_confidence=low, notices=tuple(notices))
 
-    def _collect(self, ranked, top_k, terms, qvec) -> list[Hit]:
+    def _collect(self, ranked, top_k, terms, qvec, ask=None) -> list[Hit]:
         hits: list[Hit] = []
         clauses: set[tuple] = set()  # (doc, section) of clauses already shown
         for i, score in ranked:
@@ -173,12 +180,12 @@ class SearchEngine:
                 clauses.add((p.doc, p.section))
             hl = highlight_spans(self.folded[i], terms)
             hits.append(Hit(passage=p, score=score, rank=len(hits) + 1, highlights=tuple(hl),
-                            answer=self._answer(i, hl, qvec), neighbors=self.neighbors[i]))
+                            answer=self._answer(i, hl, qvec, ask), neighbors=self.neighbors[i]))
             if len(hits) == top_k:
                 break
         return hits
 
-    def _answer(self, i: int, hl, qvec) -> Answer:
+    def _answer(self, i: int, hl, qvec, ask=None) -> Answer:
         p = self.passages[i]
         sids = self._sentences_of[i]
         rows = self.store.sentence_rows
@@ -189,9 +196,9 @@ class SearchEngine:
         titles = 0  # leading sentences that are headings of this passage (`建设健康沁水。提升医疗服务。…`)
         while titles < len(spans) and p.text[spans[titles][0]:spans[titles][1]].rstrip("。") in p.section:
             titles += 1
-        k = choose_answer(spans, hl, sims, skip_first=titles)
+        k, fig = choose_answer_for(p.text, spans, hl, sims, titles, *(ask or (None, ())))
         a, b = spans[k] if k >= 0 else (0, len(p.text))
-        return Answer(p.text[a:b], a, b)
+        return Answer(p.text[a:b], a, b, figure=Answer(*fig) if fig else None)
 
     def _idf(self, term: str) -> float:
         df = self._joined.count(term)  # occurrences approximate document frequency; C speed at any size
