@@ -53,6 +53,18 @@ def mark_text(text: str, highlights: Sequence[Sequence[int]], answer: tuple[int,
     return "".join(out)
 
 
+def answer_line(hit: Hit, open_mark: str = "【", close_mark: str = "】") -> str:
+    """The answer sentence with its figure (if any) marked: `实施网络信号补盲工程，新增5G基站【65座】。`"""
+    ans = hit.answer
+    if ans is None:
+        return hit.passage.text
+    fig = ans.figure
+    if fig is None or not ans.start <= fig.start < fig.end <= ans.end:
+        return ans.text
+    a, b = fig.start - ans.start, fig.end - ans.start
+    return f"{ans.text[:a]}{open_mark}{ans.text[a:b]}{close_mark}{ans.text[b:]}"
+
+
 def to_text(response: SearchResponse, color: bool = False) -> str:
     """The CLI's human-readable form."""
     lines = [f"问：{response.query}    （模式：{response.mode}，{len(response.results)} 条结果）"]
@@ -67,6 +79,6 @@ def to_text(response: SearchResponse, color: bool = False) -> str:
         p = h.passage
         lines.append("")
         lines.append(f"{h.rank}. [{h.score:.3f}] {breadcrumb(p.section)}  ({p.id})")
-        lines.append(f"   答：{h.answer.text if h.answer else p.text}")
+        lines.append(f"   答：{answer_line(h, bold, end)}")
         lines.append("   " + mark_text(p.text, h.highlights, None, bold, end, escape=lambda s: s))
     return "\n".join(lines)
