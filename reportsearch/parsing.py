@@ -282,16 +282,17 @@ def report_meta(front_meta: dict, source_meta: dict | None = None, stem: str = "
     if "人民政府" in speaker:
         meta["issuer"] = speaker.replace(" ", "")[: speaker.replace(" ", "").index("人民政府") + 4]
     region = None
-    for text in (speaker, meta.get("title", ""), meta.get("meeting", ""), ext_title, stem_cjk):
+    for text in (speaker, meta.get("title", ""), meta.get("meeting", ""), ext_title):
         region = _region_in(text) if text else None
         if region:
             break
-    region = region or fallback.get("region")
+    region = region or source_meta.get("region") or (_region_in(stem_cjk) if stem_cjk else None) \
+        or fallback.get("region")
     if region:
         meta["region"] = region
         meta.setdefault("issuer", f"{region}人民政府")
     year = int(meta["date"][:4]) if meta.get("date") else None
-    for text in (meta.get("title", ""), ext_title, stem):
+    for text in (meta.get("title", ""), ext_title, str(source_meta.get("year", "")), stem):
         if year:
             break
         m = _YEAR_IN_TEXT.search(text or "")

@@ -167,3 +167,16 @@ def test_html_without_an_article_is_refused(tmp_path):
                     "<div class=footer>版权所有：某县人民政府</div></body></html>", encoding="utf-8")
     with pytest.raises(InputError, match="list.html: no article text found"):
         read_source(path)
+
+
+def test_markdown_front_matter_is_metadata_not_text(tmp_path):
+    path = tmp_path / "r.md"
+    path.write_text("---\ntitle: 政府工作报告\nyear: 2022\nregion: 阳城县\nlayout: post\n---\n# 一、回顾\n\n坚持教育优先。",
+                    encoding="utf-8")
+    src = read_source(path)
+    assert src.meta == {"title": "政府工作报告", "year": "2022", "region": "阳城县"}
+    assert [p.text for p in src.paragraphs] == ["一、回顾", "坚持教育优先。"]
+    from reportsearch.parsing import parse_file
+
+    d = parse_file(path)
+    assert (d.doc, d.meta["doc_title"]) == ("yangcheng-2022", "阳城县2022年政府工作报告")

@@ -29,7 +29,7 @@ class SourceText:
     """What a reader returns: paragraphs in reading order and whatever metadata the format itself carries."""
 
     paragraphs: list[Paragraph]
-    meta: dict = field(default_factory=dict)  # e.g. {"title": <HTML title / PDF Title>} ; never guessed
+    meta: dict = field(default_factory=dict)  # the format's own: HTML/PDF/Word title, Markdown front matter
     kind: str = "text"
 
 

@@ -55,8 +55,8 @@ def _classes(el) -> str:
 
 def _strip_chrome(root) -> None:
     for el in list(root.iter(*_DROP_TAGS)):
-        if el.getparent() is not None and el.tag != "head" or el.tag == "head":
-            el.drop_tree() if el.getparent() is not None else None
+        if el.getparent() is not None:
+            el.drop_tree()
     for el in list(root.iter()):
         if not isinstance(el.tag, str) or el.getparent() is None:
             continue
@@ -72,10 +72,6 @@ def _own_text(el) -> str:
             parts.append(ch.text_content())
         parts.append(ch.tail or "")
     return "".join(parts)
-
-
-def _link_cjk(el) -> int:
-    return sum(count_cjk(a.text_content()) for a in el.iter("a"))
 
 
 def _best_container(root):
@@ -96,10 +92,7 @@ def _best_container(root):
             grand = parent.getparent()
             if grand is not None:
                 scores[grand] = scores.get(grand, 0) + score / 2
-    if not scores:
-        return None
-    best = max(scores, key=lambda e: scores[e])
-    return best
+    return max(scores, key=lambda e: scores[e]) if scores else None
 
 
 class _Flow:

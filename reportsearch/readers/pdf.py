@@ -168,7 +168,8 @@ class PdfReader:
             raise InputError(f"{path}: damaged PDF ({e})") from e
         finally:
             pdf.close()
-        if not any(pages):
+        # a scan has no text layer, or only a stamp or page numbers added by the scanner
+        if sum(len(ln.text) for lines in pages for ln in lines) < 20 * max(1, len(pages)):
             raise InputError(f"{path}: no text layer; scanned PDFs need OCR first")
         paras = join_lines(remove_furniture(pages))
         out_meta = {"title": meta["Title"].strip()} if meta.get("Title", "").strip() else {}

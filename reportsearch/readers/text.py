@@ -53,10 +53,27 @@ def text_paragraphs(raw: str) -> list[Paragraph]:
     return out
 
 
+_FRONT_KEYS = {"title": "title", "标题": "title", "year": "year", "年份": "year", "region": "region", "地区": "region"}
+
+
+def front_matter(raw: str) -> tuple[dict, str]:
+    """A Markdown/YAML front-matter block (`---` … `---`) at the top: its title/year/region, and the rest."""
+    m = re.match(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", raw, re.DOTALL)
+    if not m:
+        return {}, raw
+    meta = {}
+    for line in m.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip().strip("'\"")
+        if sep and key in _FRONT_KEYS and value:
+            meta[_FRONT_KEYS[key]] = value
+    return meta, raw[m.end():]
+
+
 class TextReader:
     kind = "text"
     extensions = (".txt", ".md")
 
     def read(self, path: Path) -> SourceText:
-        raw = decode_bytes(read_bytes(path), str(path))
-        return SourceText(paragraphs=text_paragraphs(raw), kind=self.kind)
+        meta, raw = front_matter(decode_bytes(read_bytes(path), str(path)))
+        return SourceText(paragraphs=text_paragraphs(raw), meta=meta, kind=self.kind)
