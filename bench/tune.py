@@ -1,6 +1,9 @@
-"""Compare ranking and ingest variants on eval/questions.jsonl in one run; prints a Markdown table.
+"""Compare ranking and ingest variants on the `dev` split of eval/questions.jsonl; prints a Markdown table.
 
     python bench/tune.py [--questions eval/questions.jsonl] [--quick]
+
+Tuning reads `dev` only, never `test`: the test split is what the README and the gate report, and the dev − test
+gap shows whether a setting was fitted to dev. The low-confidence thresholds are tuned here too.
 
 Ranking variants reuse one loaded index; ingest variants (embedding input, tokenizer, passage size) build
 temporary indexes with the same model. Figures feed models.md; defaults live in EngineConfig and ingest.py.
@@ -32,7 +35,8 @@ def main() -> None:
     ap.add_argument("--questions", default="eval/questions.jsonl")
     ap.add_argument("--quick", action="store_true", help="ranking variants only")
     args = ap.parse_args()
-    qs = load_questions(args.questions)
+    qs = load_questions(args.questions, split="dev")
+    print(f"{len(qs)} dev questions of {args.questions} (the test split is never read here)\n")
     emb = load_embedder()
     print("| variant | mode | hit@1 | hit@5 | mrr@10 | ndcg@10 | unans. flagged | false flags |")
     print("|---|---|---|---|---|---|---|---|")
@@ -49,6 +53,12 @@ def main() -> None:
         for name, cfg in variants:
             print(row(name, run(base.with_config(**cfg), qs, modes=("hybrid",))), flush=True)
         print(row("glossary off", run(base.with_config(glossary=False), qs, modes=("keyword",)), "keyword"))
+        for cov in (0.2, 0.25, 0.35, 0.4):
+            print(row(f"low-confidence coverage < {cov}", run(base.with_config(low_conf_coverage=cov), qs,
+                                                              modes=("hybrid",))), flush=True)
+        for strong in (0.86, 0.88, 0.92):
+            print(row(f"low-confidence dense strong {strong}", run(base.with_config(low_conf_dense_strong=strong), qs,
+                                                                  modes=("hybrid",))), flush=True)
         if args.quick:
             return
         ingest_variants = [("embed input: text only", dict(embed_input="text")),

@@ -1,57 +1,152 @@
-"""The evaluation harness: question-set shape, targets, the baseline gate, and an independent recount via serve.py."""
+"""The evaluation harness: question set and split, the gate (paired test, floors), and a recount via serve.py."""
 
 import json
 import subprocess
 import sys
+from collections import Counter
+
+import pytest
 
 from conftest import ROOT
-from reportsearch.evaluation import KINDS, check_against, evaluate_results, load_questions, run
-from reportsearch.metrics import is_relevant
+from reportsearch.evaluation import (FLOORS, KINDS, assign_splits, baseline_of, check_against, evaluate_results,
+                                     load_questions, paired_p_value, question_changes, run, summarize)
+from reportsearch.glossary import load_glossary
+from reportsearch.metrics import is_relevant, match_key
+from reportsearch.textnorm import fold
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 
 
+# ---------------------------------------------------------------- the question set
 def test_question_set_shape():
     qs = load_questions(QUESTIONS)
-    assert len(qs) >= 100 and len({q["id"] for q in qs}) == len(qs)
+    assert len(qs) >= 150 and len({q["id"] for q in qs}) == len(qs)
     assert {q["kind"] for q in qs} == set(KINDS)
     assert all((q["kind"] == "unanswerable") == (not q["expected"]) for q in qs)
 
 
-def test_every_expectation_exists_in_the_report(engine):
+def test_split_is_fixed_by_ids_and_balanced_by_kind():
+    qs = load_questions(QUESTIONS)
+    assert {q["id"]: q["split"] for q in qs} == assign_splits(qs)  # the rule, not a hand-picked set
+    for kind, n in Counter(q["kind"] for q in qs).items():
+        dev = sum(q["split"] == "dev" for q in qs if q["kind"] == kind)
+        assert 0.5 <= dev / n <= 0.7, kind
+    assert 0.55 <= sum(q["split"] == "dev" for q in qs) / len(qs) <= 0.65
+    assert {q["id"] for q in load_questions(QUESTIONS, split="dev")}.isdisjoint(
+        q["id"] for q in load_questions(QUESTIONS, split="test"))
+
+
+def test_keyword_questions_are_typed_not_copied():
+    kw = [q for q in load_questions(QUESTIONS) if q["kind"] == "keyword"]
+    for q in kw:  # never the verbatim answer text
+        assert all(match_key(q["query"]) != match_key(e) for e in q["expected"]), q["id"]
+    assert {q["form"] for q in kw} == {"partial", "number", "abbreviation", "two terms", "traditional"}
+
+
+def test_unanswerable_questions_in_other_scripts_and_quantity_questions():
+    qs = load_questions(QUESTIONS)
+    unans = [q["query"] for q in qs if q["kind"] == "unanswerable"]
+    assert sum(q.isascii() for q in unans) >= 3  # English
+    assert sum(fold(q) != q.lower() and not q.isascii() for q in unans) >= 3  # traditional characters
+    assert sum(1 for q in qs if q.get("figure")) >= 40
+
+
+def test_no_glossary_term_is_an_expected_answer():
+    expected = {match_key(e) for q in load_questions(QUESTIONS) for e in q["expected"]}
+    terms = {match_key(t) for ts in load_glossary().values() for t in ts}
+    assert not terms & expected
+
+
+def test_every_expectation_and_figure_exists_in_the_report(engine):
     texts = [p.text for p in engine.passages]
     for q in load_questions(QUESTIONS):
         if q["expected"]:
-            assert any(is_relevant(t, q["expected"]) for t in texts), q["id"]
+            relevant = [t for t in texts if is_relevant(t, q["expected"])]
+            assert relevant, q["id"]
+            if q.get("figure"):
+                assert any(match_key(q["figure"]) in match_key(t) for t in relevant), q["id"]
 
 
-def test_hybrid_meets_targets_and_beats_single_modes(engine):
-    rep = run(engine, load_questions(QUESTIONS))
-    h, s, k = (rep["modes"][m] for m in ("hybrid", "semantic", "keyword"))
+# ---------------------------------------------------------------- the real engine against targets and the gate
+@pytest.fixture(scope="module")
+def full_run(engine):
+    return run(engine, load_questions(QUESTIONS))
+
+
+def test_hybrid_meets_targets_and_beats_single_modes(full_run):
+    h, s, k = (full_run["modes"][m] for m in ("hybrid", "semantic", "keyword"))
     assert h["hit@5"] >= 0.95 and h["mrr@10"] >= 0.85
     assert h["mrr@10"] > max(s["mrr@10"], k["mrr@10"]) and h["hit@5"] >= max(s["hit@5"], k["hit@5"])
+    assert set(full_run["splits"]) == {"dev", "test"}
 
 
-def test_gate_passes_on_baseline_and_flags_a_regression(engine):
+def test_gate_passes_on_baseline_fails_on_a_real_regression(engine, full_run):
     baseline = json.loads((ROOT / "eval" / "baseline.json").read_text(encoding="utf-8"))
-    rep = run(engine, load_questions(QUESTIONS), modes=("hybrid",))
-    assert check_against(rep, baseline) == []
-    worse = json.loads(json.dumps(rep))
-    worse["modes"]["hybrid"]["mrr@10"] -= 0.05
-    qid = next(q for q, d in worse["questions"]["hybrid"].items() if d["pass"])
-    worse["questions"]["hybrid"][qid]["pass"] = False
-    problems = check_against(worse, baseline)
-    assert any("mrr@10" in p for p in problems) and any(qid in p for p in problems)
+    assert check_against(full_run, baseline) == []
+    worse = run(engine.with_config(alpha=0.05), load_questions(QUESTIONS), modes=("hybrid",))  # fusion broken
+    for mode in ("semantic", "keyword"):
+        worse["questions"][mode] = full_run["questions"][mode]
+    problems = check_against(worse, baseline_of(full_run))
+    assert problems and all(p.startswith("hybrid ") for p in problems), problems
+
+
+def test_gate_does_not_fail_when_one_question_moves(full_run):
+    moved = json.loads(json.dumps(full_run))
+    rec = next(r for r in moved["questions"]["hybrid"].values() if r.get("rank") == 1)
+    rec.update({"rank": None, "pass": False, "hit@1": 0.0, "hit@3": 0.0, "hit@5": 0.0, "mrr@10": 0.0,
+                "ndcg@10": 0.0, "low_confidence": True})
+    assert check_against(moved, baseline_of(full_run)) == []
+    changes = question_changes(moved, baseline_of(full_run))["hybrid"]
+    assert len(changes["worse"]) == 2 and changes["better"] == []  # its rank, and the new low-confidence flag
+
+
+# ---------------------------------------------------------------- the gate's pieces, on hand-built records
+def _records(n, rr=1.0, flagged=False, kind="fact"):
+    out = {f"a{i}": {"kind": kind, "split": "test", "rank": 1 if rr else None, "hit@1": rr, "hit@3": rr,
+                     "hit@5": rr, "mrr@10": rr, "ndcg@10": rr, "low_confidence": False, "pass": bool(rr)}
+           for i in range(n)}
+    out.update({f"u{i}": {"kind": "unanswerable", "split": "test", "low_confidence": flagged, "pass": flagged}
+                for i in range(4)})
+    return out
+
+
+def test_paired_randomization_test():
+    assert paired_p_value([0.0] * 50) == 1.0
+    assert paired_p_value([-1.0] + [0.0] * 99) > 0.4  # one question moving is noise
+    assert paired_p_value([-1.0] * 12) < 0.001 and paired_p_value([1.0] * 12) > 0.99
+    assert paired_p_value([-1.0, 0.5] * 8) == paired_p_value([-1.0, 0.5] * 8)  # fixed seed
+
+
+def test_check_against_floors_and_significance_on_hand_built_records():
+    base = {"questions": {m: _records(40, flagged=True) for m in FLOORS}}
+    assert check_against(base, base) == []
+    now = json.loads(json.dumps(base))
+    for i in range(12):
+        now["questions"]["keyword"][f"a{i}"].update({"mrr@10": 0.5, "rank": 2, "hit@1": 0.0})
+    problems = check_against(now, base)
+    assert any(p.startswith("keyword mrr@10 got worse") for p in problems), problems
+    now = json.loads(json.dumps(base))
+    for r in now["questions"]["semantic"].values():
+        if r["kind"] == "unanswerable":
+            r["low_confidence"] = False  # "flag nothing": the floor on unanswerable recall catches it
+    assert any("semantic unanswerable_flag_accuracy" in p for p in check_against(now, base))
+    now = json.loads(json.dumps(base))
+    for r in now["questions"]["hybrid"].values():
+        r["low_confidence"] = True  # "flag everything": the ceiling on false flags catches it
+    assert any("hybrid false_low_confidence_rate" in p for p in check_against(now, base))
+    assert check_against({"questions": {}}, base)  # a run without figures never passes
 
 
 def test_metrics_from_hand_built_results():
-    qs = [{"id": "a", "kind": "fact", "expected": ["甲"]}, {"id": "b", "kind": "unanswerable", "expected": []}]
-    res = [{"low_confidence": False, "results": [{"text": "乙"}, {"text": "甲乙"}]},
+    qs = [{"id": "a", "kind": "fact", "split": "dev", "expected": ["甲"], "figure": "3个"},
+          {"id": "b", "kind": "unanswerable", "split": "test", "expected": []}]
+    res = [{"low_confidence": False, "results": [{"text": "乙", "answer": {"text": "共3个"}}, {"text": "甲乙"}]},
            {"low_confidence": True, "results": []}]
     ev = evaluate_results(qs, res, ["甲乙", "乙", "丙"])
     s = ev["summary"]
-    assert s["hit@1"] == 0 and s["hit@3"] == 1 and s["mrr@10"] == 0.5
+    assert s["hit@1"] == 0 and s["hit@3"] == 1 and s["mrr@10"] == 0.5 and s["figure@1"] == 1.0
     assert s["unanswerable_flag_accuracy"] == 1.0 and s["false_low_confidence_rate"] == 0.0
+    assert summarize(r for r in ev["questions"].values() if r["split"] == "test")["n_answerable"] == 0
 
 
 def test_independent_recount_agrees_with_evaluate(real_index):
