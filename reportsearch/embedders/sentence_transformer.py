@@ -36,6 +36,7 @@ class SentenceTransformerEmbedder:
         own = {k: v for k, v in (self.model.prompts or {}).items() if k in ("query", "passage") and v}
         self.prompts = own or family_prompts(name)
         self.dim = int(self.model.get_embedding_dimension())
+        self.backend = {"backend": "sentence-transformers", "variant": "torch"}
 
     def _encode(self, texts: Sequence[str], kind: str, progress: bool) -> np.ndarray:
         prompt = self.prompts.get(kind, "")

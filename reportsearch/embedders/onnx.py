@@ -1,0 +1,135 @@
+"""The ONNX Runtime embedder for the built default model: its fast tokenizer, mean pooling, normalization, prompts."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import ModelError
+
+THREADS_ENV = "REPORTSEARCH_ORT_THREADS"
+MAX_TOKENS = 512
+
+
+def _threads(default: int) -> int:
+    raw = os.environ.get(THREADS_ENV, "")
+    try:
+        return max(1, int(raw)) if raw else default
+    except ValueError:
+        raise ModelError(f"{THREADS_ENV} must be a whole number of threads, got {raw!r}") from None
+
+
+class OnnxEmbedder:
+    """One exported sentence-transformers folder (`onnx/<file>` beside `tokenizer.json`), run by onnxruntime.
+
+    Queries run on one intra-op thread: under load each concurrent search then keeps one core busy instead of
+    several searches fighting over the same cores (see bench/search.py). Passages (ingest) use every core.
+    `$REPORTSEARCH_ORT_THREADS` overrides the query setting.
+    """
+
+    def __init__(self, name: str, folder: str | Path, onnx_file: str, prompts: dict[str, str],
+                 variant: str = "", batch_size: int = 32, query_threads: int | None = None):
+        self.name = name
+        self.folder = Path(folder)
+        self.path = self.folder / onnx_file
+        self.variant = variant or onnx_file
+        self.prompts = dict(prompts)
+        self.batch_size = batch_size
+        self.query_threads = query_threads or _threads(1)
+        self._sessions: dict[int, object] = {}
+        self._lock = threading.Lock()
+        if not self.path.is_file():
+            raise ModelError(f"cannot load embedding model {name!r}: {self.path} is missing")
+        try:
+            from tokenizers import Tokenizer
+
+            self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        except Exception as e:
+            raise ModelError(f"cannot load the tokenizer of {name!r} from {self.folder}: {e}") from e
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.pad_id = self.tokenizer.token_to_id("<pad>")
+        self.pad_id = 1 if self.pad_id is None else self.pad_id
+        self._session(self.query_threads)  # fail at load, not at the first query
+        self.dim = int(self.encode_queries(["x"]).shape[1])
+
+    @property
+    def backend(self) -> dict:
+        """What the index manifest records about how its vectors were made."""
+        return {"backend": "onnxruntime", "variant": self.variant}
+
+    def _session(self, threads: int):
+        with self._lock:
+            sess = self._sessions.get(threads)
+            if sess is None:
+                try:
+                    import onnxruntime as ort
+                except ImportError as e:  # pragma: no cover - guarded by requirements.txt
+                    raise ModelError("the default model runs on onnxruntime: pip install onnxruntime==1.31.1") from e
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = threads
+                opts.inter_op_num_threads = 1
+                opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                if threads == 1:
+                    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                try:
+                    sess = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+                except Exception as e:
+                    raise ModelError(f"cannot load {self.path} with onnxruntime: {str(e)[:200]}") from e
+                self._sessions[threads] = sess
+            return sess
+
+    def _batch(self, sess, texts: list[str]) -> np.ndarray:
+        encs = self.tokenizer.encode_batch(texts, add_special_tokens=True)
+        n = max(len(e.ids) for e in encs)
+        ids = np.full((len(encs), n), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(encs), n), dtype=np.int64)
+        for r, e in enumerate(encs):
+            ids[r, :len(e.ids)] = e.ids
+            mask[r, :len(e.ids)] = 1
+        hidden = sess.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def _encode(self, texts: Sequence[str], kind: str, threads: int, progress: bool = False) -> np.ndarray:
+        prompt = self.prompts.get(kind, "")
+        texts = [prompt + t for t in texts]
+        dim = getattr(self, "dim", 0)
+        if not texts:
+            return np.zeros((0, dim), dtype=np.float32)
+        sess = self._session(threads)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch: less padding
+        out = [None] * len(texts)
+        starts = range(0, len(texts), self.batch_size)
+        if progress:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="embedding", unit="batch")
+        for s in starts:
+            rows = order[s:s + self.batch_size]
+            vecs = self._batch(sess, [texts[i] for i in rows])
+            for i, v in zip(rows, vecs):
+                out[i] = v
+        return np.asarray(out, dtype=np.float32)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, "query", self.query_threads)
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts, "passage", os.cpu_count() or 1, progress)
+
+
+def read_prompts(folder: Path) -> dict[str, str]:
+    """The prompts a sentence-transformers folder carries (config_sentence_transformers.json)."""
+    try:
+        cfg = json.loads((Path(folder) / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in (cfg.get("prompts") or {}).items() if k in ("query", "passage") and v}

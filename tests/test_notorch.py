@@ -1,0 +1,65 @@
+"""The serving process never loads torch when the index uses the default model (it runs on onnxruntime)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from conftest import ROOT
+
+CHECK = """
+import json, sys
+sys.argv = ["serve.py", *sys.argv[1:]]
+from reportsearch.cli import serve_main
+rc = serve_main()
+heavy = sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules)
+print(json.dumps({"rc": rc, "heavy": heavy}))
+"""
+
+
+def _mapped_libraries(pid: int) -> set[str]:
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return {line.split()[-1] for line in maps.splitlines() if line.split()[-1].startswith("/")}
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def _server_pid(base: str) -> int:
+    """The `python serve.py --port P` process that conftest's `server` fixture started."""
+    port = base.rsplit(":", 1)[1]
+    for d in Path("/proc").iterdir():
+        try:
+            args = (d / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if any(a.endswith("serve.py") for a in args) and "--port" in args and port in args:
+            return int(d.name)
+    raise AssertionError(f"no serve.py process on port {port}")
+
+
+def test_served_page_and_api_do_not_load_torch(server):
+    for q in ["教育方面有哪些安排", "停车难怎么解决", "How many 5G base stations will be built?"] * 70:
+        assert requests.get(server + "/api/search", params={"q": q, "k": 5}, timeout=30).status_code == 200
+    pid = _server_pid(server)
+    libs = _mapped_libraries(pid)
+    assert not [p for p in libs if "/torch/" in p or "libtorch" in p], "the server process mapped torch"
+    assert any("onnxruntime" in p for p in libs), "the default model should run on onnxruntime"
+    rss = _rss_mb(pid)
+    assert rss <= 500, f"serving RSS {rss:.0f} MB after 210 searches (target <= 500 MB)"
+
+
+def test_cli_query_does_not_import_torch(real_index):
+    p = subprocess.run([sys.executable, "-c", CHECK, "--index-dir", str(real_index), "--query", "停车难怎么解决",
+                        "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    lines = p.stdout.strip().splitlines()
+    answer, check = json.loads(lines[0]), json.loads(lines[-1])
+    assert answer["results"] and "增加车位供给" in answer["results"][0]["text"]
+    assert check == {"rc": 0, "heavy": []}
