@@ -100,3 +100,37 @@ def test_figure_accuracy_compares_the_rank1_figure_ignoring_spaces():
     assert figure_accuracy(qs, res) == {"figure_accuracy": 0.5, "n": 2, "misses": ["b"]}
     assert figure_accuracy([], [])["figure_accuracy"] is None
     assert figure_accuracy([{"id": "x", "figure": "1个"}], [{"results": []}])["misses"] == ["x"]
+
+
+# ---------------------------------------------------------------- on the real report, real model
+def test_last_year_gdp_gets_the_review_figure_at_rank_1(engine):
+    h = engine.search("去年全县GDP是多少", top_k=3).results[0]
+    assert h.passage.section[0] == "一、2022年工作回顾" and h.answer.figure.text == "426.8亿元"
+    f = h.answer.figure
+    assert h.passage.text[f.start:f.end] == f.text and h.answer.start <= f.start < f.end <= h.answer.end
+    plan = engine.search("今年GDP预期增长多少", top_k=3).results[0]
+    assert plan.passage.section[0] == "二、2023年工作安排" and plan.answer.figure.text == "8.5%"
+    assert len(engine.search("去年全县GDP是多少", top_k=10).results) == 10  # a preference, not a filter
+
+
+def test_urban_income_question_gets_the_urban_sentence(engine):
+    for q in ("城镇居民人均可支配收入", "去年城镇居民人均可支配收入多少"):
+        h = engine.search(q, top_k=1).results[0]
+        assert "城镇居民人均可支配收入达到37338元" in h.answer.text, (q, h.answer.text)
+    assert engine.search("去年城镇居民人均可支配收入多少", top_k=1).results[0].answer.figure.text == "37338元"
+
+
+def test_figure_is_in_the_json_and_null_when_no_quantity_is_asked(engine):
+    d = engine.search("今年要新建多少个5G基站", top_k=1).to_dict()["results"][0]
+    assert d["answer"]["figure"] == {"text": "65座", "start": d["text"].index("65座"),
+                                     "end": d["text"].index("65座") + 3}
+    assert engine.search("教育方面有哪些安排", top_k=1).to_dict()["results"][0]["answer"]["figure"] is None
+
+
+def test_cli_answer_line_marks_the_figure(engine):
+    from reportsearch.render import answer_line, to_text
+
+    r = engine.search("今年要新建多少个5G基站", top_k=1)
+    assert answer_line(r.results[0]).endswith("新增5G基站【65座】。")
+    assert "答：实施网络信号补盲工程，新增5G基站【65座】。" in to_text(r)
+    assert "【" not in answer_line(engine.search("教育方面有哪些安排", top_k=1).results[0])
