@@ -5,7 +5,8 @@ python bench/formats.py [--fixtures DIR] [--rounds 5]
 Makes the fixtures with scripts/make_fixtures.py (into a temporary folder unless --fixtures names one that
 already has them), parses and chunks each, and prints per format: passages, the share of the .txt passages that
 come out with identical text (whitespace aside) and identical section path, passages holding page furniture or
-site chrome, the doc id and title found, and the median time to read+parse (and to read alone).
+site chrome, the doc id and title found, and median times: reading alone (wall clock, and this process's CPU
+time, which other jobs on a shared machine do not inflate) and read+parse+chunk.
 """
 
 from __future__ import annotations
@@ -57,19 +58,22 @@ def measure(fixtures: dict[str, Path], rounds: int = 5) -> list[dict]:
     ref_doc = parse_file(REPORT)
     reference = chunk(ref_doc)
     rows = []
-    for kind, path in [("txt", REPORT)] + [(k, fixtures[k]) for k in FORMATS]:
-        parse_ms, read_ms = [], []
+    kinds = [k for k in (*FORMATS, "pdf_ragged") if k in fixtures]
+    for kind, path in [("txt", REPORT)] + [(k, fixtures[k]) for k in kinds]:
+        parse_ms, read_ms, read_cpu = [], [], []
         for _ in range(rounds):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             read_source(path)
             read_ms.append((time.perf_counter() - t) * 1000)
+            read_cpu.append((time.process_time() - c) * 1000)
             t = time.perf_counter()
             d = parse_file(path)
             ps = chunk(d)
             parse_ms.append((time.perf_counter() - t) * 1000)
         row = compare(reference, ps)
         row.update(format=kind, doc=d.doc, doc_title=d.meta.get("doc_title", ""), year=d.meta.get("year"),
-                   read_ms=statistics.median(read_ms), total_ms=statistics.median(parse_ms),
+                   read_ms=statistics.median(read_ms), read_cpu_ms=statistics.median(read_cpu),
+                   total_ms=statistics.median(parse_ms),
                    size_kb=path.stat().st_size / 1024)
         rows.append(row)
     return rows
@@ -77,11 +81,11 @@ def measure(fixtures: dict[str, Path], rounds: int = 5) -> list[dict]:
 
 def table(rows: list[dict]) -> str:
     out = ["| format | size | passages | identical to .txt | furniture/chrome in passages | doc id | title | "
-           "read p50 | read+parse+chunk p50 |", "|---|---|---|---|---|---|---|---|---|"]
+           "read p50 (CPU) | read+parse+chunk p50 |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         out.append(f"| {r['format']} | {r['size_kb']:.0f} KB | {r['passages']} | {r['identical']}/{r['reference']} "
                    f"({100 * r['share']:.1f}%) | {len(r['furniture'])} | {r['doc']} | {r['doc_title']} | "
-                   f"{r['read_ms']:.0f} ms | {r['total_ms']:.0f} ms |")
+                   f"{r['read_ms']:.0f} ms ({r['read_cpu_ms']:.0f} ms) | {r['total_ms']:.0f} ms |")
     return "\n".join(out)
 
 
@@ -96,7 +100,10 @@ def main() -> int:
             t = time.perf_counter()
             make_fixtures(folder)
             print(f"made fixtures in {folder} in {time.perf_counter() - t:.1f} s")
-        rows = measure({k: folder / f"report.{k}" for k in FORMATS}, rounds=args.rounds)
+        found = {k: folder / f"report.{k}" for k in FORMATS}
+        if (folder / "report-ragged.pdf").exists():
+            found["pdf_ragged"] = folder / "report-ragged.pdf"
+        rows = measure(found, rounds=args.rounds)
     print(table(rows))
     for r in rows:
         for sec, text in r["missing"][:3]:

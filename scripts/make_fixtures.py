@@ -1,6 +1,7 @@
 """Make real PDF / Word / web-page fixtures of a report from its .txt: python scripts/make_fixtures.py OUT_DIR.
 
 Writes report.pdf (headless Chromium print: A4, running header, `— N —` footer, the browser's own page breaks),
+report-ragged.pdf (the same at 12 pt, ragged right, another header, `第N页 共M页` footers),
 report.docx (python-docx: heading styles for 一、/（一）, bold clause labels), report.html (a county-site page in
 GB18030 declaring gb2312, with navigation, breadcrumb, info line, share bar and footer around the article),
 scanned.pdf (an image-only PDF), encrypted.pdf, damaged.pdf, empty.docx and no-article.html.
@@ -115,15 +116,25 @@ def _browser(pw):
     return pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
 
 
-def make_pdf(blocks: list[dict], out: Path) -> Path:
+def make_pdf(blocks: list[dict], out: Path, ragged: bool = False) -> Path:
+    """The issue's PDF; `ragged=True` is a second layout: 12 pt, ragged right, a right-aligned header line and
+    `第N页 共M页` footers."""
     from playwright.sync_api import sync_playwright
 
-    doc = (f"<!doctype html><html><head><meta charset='utf-8'><title>{RUNNING_HEADER}</title>"
-           f"<style>{PRINT_CSS}</style></head><body>{article_html(blocks)}</body></html>")
+    css = PRINT_CSS
     header = (f"<div style=\"width:100%;font-size:9pt;font-family:{FONT};text-align:center;"
               f"border-bottom:0.5pt solid #000;margin:0 26mm 0 28mm;padding-bottom:2pt\">{RUNNING_HEADER}</div>")
     footer = (f"<div style=\"width:100%;font-size:11pt;font-family:{FONT};text-align:center\">"
               f"— <span class=\"pageNumber\"></span> —</div>")
+    if ragged:
+        css = css.replace("text-align: justify", "text-align: left").replace("font-size: 16pt; line-height: 1.6",
+                                                                             "font-size: 12pt; line-height: 1.4")
+        header = (f"<div style=\"width:100%;font-size:8pt;font-family:{FONT};text-align:right;margin-right:20mm\">"
+                  "沁水县人民政府</div>")
+        footer = (f"<div style=\"width:100%;font-size:9pt;font-family:{FONT};text-align:center\">"
+                  "第<span class=\"pageNumber\"></span>页 共<span class=\"totalPages\"></span>页</div>")
+    doc = (f"<!doctype html><html><head><meta charset='utf-8'><title>{RUNNING_HEADER}</title>"
+           f"<style>{css}</style></head><body>{article_html(blocks)}</body></html>")
     with sync_playwright() as pw:
         browser = _browser(pw)
         page = browser.new_page()
@@ -248,6 +259,7 @@ def make_all(out_dir: Path, src: Path = REPORT, pdf: bool = True) -> dict[str, P
             "no_article_html": make_no_article_html(out_dir / "no-article.html")}
     if pdf:
         made["pdf"] = make_pdf(blocks, out_dir / "report.pdf")
+        made["pdf_ragged"] = make_pdf(blocks, out_dir / "report-ragged.pdf", ragged=True)
         made["scanned_pdf"] = make_scanned_pdf(blocks, out_dir / "scanned.pdf")
         made["encrypted_pdf"] = make_encrypted_pdf(made["pdf"], out_dir / "encrypted.pdf")
         made["damaged_pdf"] = make_damaged_pdf(made["pdf"], out_dir / "damaged.pdf")

@@ -30,7 +30,7 @@ def reference():
     return chunk(parse_file(REPORT))
 
 
-@pytest.mark.parametrize("kind", FORMATS)
+@pytest.mark.parametrize("kind", FORMATS + ("pdf_ragged",))
 def test_every_format_gives_the_txt_passages(fixtures, reference, kind):
     r = compare(reference, chunk(parse_file(fixtures[kind])))
     assert r["share"] >= 0.98, (kind, r["share"], r["missing"][:3], r["extra"][:3])
