@@ -12,10 +12,11 @@ from .tokenize import DEFAULT_SCHEME, tokenize
 
 
 class KeywordIndex:
-    def __init__(self, bm25, scheme: str, count: int):
+    def __init__(self, bm25, scheme: str, count: int, tokens: list[list[str]] | None = None):
         self.bm25 = bm25
         self.scheme = scheme
         self.count = count
+        self.tokens = tokens  # each passage's tokens, kept at ingest so a library update re-tokenizes only new text
         self.vocab: dict[str, int] = bm25.vocab_dict
         self._df: np.ndarray | None = None
 
@@ -31,8 +32,16 @@ class KeywordIndex:
         return 0 if i is None else int(self.doc_freq[i])
 
     @classmethod
-    def build(cls, texts: Sequence[str], scheme: str = DEFAULT_SCHEME, k1: float = 1.2, b: float = 0.75):
-        return cls.from_tokens([tokenize(t, scheme) for t in texts], scheme, k1, b)
+    def build(cls, texts: Sequence[str], scheme: str = DEFAULT_SCHEME, k1: float = 1.2, b: float = 0.75,
+              known: dict[str, list[str]] | None = None):
+        """Tokenize and index; `known` maps texts already tokenized (by this scheme) to their tokens."""
+        known = {} if known is None else dict(known)
+        corpus = []
+        for t in texts:
+            if t not in known:
+                known[t] = tokenize(t, scheme)
+            corpus.append(known[t])
+        return cls.from_tokens(corpus, scheme, k1, b)
 
     @classmethod
     def from_tokens(cls, corpus: Sequence[Sequence[str]], scheme: str = DEFAULT_SCHEME, k1: float = 1.2,
@@ -42,7 +51,7 @@ class KeywordIndex:
         corpus = [list(toks) or ["\u2205"] for toks in corpus]  # an empty passage still occupies its row
         bm25 = bm25s.BM25(k1=k1, b=b)
         bm25.index(corpus, show_progress=False)
-        return cls(bm25, scheme, len(corpus))
+        return cls(bm25, scheme, len(corpus), corpus)
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every passage for these query tokens (unknown tokens are ignored)."""
@@ -63,6 +72,18 @@ class KeywordIndex:
         self.bm25.save(str(folder), show_progress=False)
         (folder / "tokenizer.json").write_text(json.dumps({"scheme": self.scheme, "count": self.count}),
                                                encoding="utf-8")
+        if self.tokens is not None:
+            with open(folder / "tokens.txt", "w", encoding="utf-8") as f:
+                f.writelines(" ".join(toks) + "\n" for toks in self.tokens)
+
+    @staticmethod
+    def load_tokens(folder: Path) -> list[list[str]] | None:
+        """Each passage's tokens as saved at ingest (None for an index written without them)."""
+        try:
+            with open(folder / "tokens.txt", encoding="utf-8") as f:
+                return [line.split() for line in f.read().splitlines()]
+        except OSError:
+            return None
 
     @classmethod
     def load(cls, folder: Path) -> "KeywordIndex":

@@ -167,6 +167,12 @@ def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remo
     result.removed = list(remove)
     if not passages:
         raise InputError("the index would hold no reports; add one with `python ingest.py add PATH`")
+    if (current is not None and not rebuild and not remove and len(result.unchanged) == len(add)
+            and all(r.passages == [p for p in current.passages if p.doc == r.doc] for r in add)):
+        result.manifest = current.manifest  # nothing changed: no new version, nothing written
+        result.reused = current.count + len(current.sentence_rows)
+        result.seconds = time.perf_counter() - t0
+        return result
 
     cache = _cached_vectors(current) if current is not None and current.manifest.get("model") == model_name else {}
     loaded: list[Embedder] = []
@@ -203,12 +209,22 @@ def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remo
         manifest["backend"] = backend
     dense = DenseIndex.build(vectors)
     manifest["dense"] = {"kind": dense.kind}
-    keyword = KeywordIndex.build([p.text for p in passages], scheme=scheme)
+    keyword = KeywordIndex.build([p.text for p in passages], scheme=scheme, known=_known_tokens(current, scheme))
     result.manifest = write_index(index_dir, manifest, passages, dense, keyword, sent_vecs, sent_rows, docs_info,
                                   passage_keys=pkeys, sentence_keys=skeys)
     result.seconds = time.perf_counter() - t0
     log.info("%s", result.summary())
     return result
+
+
+def _known_tokens(store: IndexStore | None, scheme: str) -> dict[str, list[str]]:
+    """Passage text -> tokens from the current index, when it used the same tokenizer scheme."""
+    if store is None or store.keyword.scheme != scheme:
+        return {}
+    tokens = KeywordIndex.load_tokens(store.folder / "keyword")
+    if tokens is None or len(tokens) != store.count:
+        return {}
+    return {p.text: toks for p, toks in zip(store.passages, tokens)}
 
 
 def _dim(cache: dict, loaded: list) -> int:

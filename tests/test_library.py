@@ -48,13 +48,15 @@ def test_add_reuses_cached_vectors_and_embeds_only_new_texts(lib):
     r1, e1 = add([src / "a.txt"], index)
     assert r1.added == ["a"] and r1.embedded == e1.texts > 0 and r1.reused == 0
     assert r1.manifest["version"] == 1
-    r2, e2 = add([src / "a.txt"], index)  # unchanged: nothing embedded
+    before = (index / "manifest.json").read_bytes()
+    r2, e2 = add([src / "a.txt"], index)  # unchanged: nothing embedded, nothing written
     assert r2.unchanged == ["a"] and r2.embedded == 0 and e2.texts == 0 and r2.reused == r1.embedded
+    assert (index / "manifest.json").read_bytes() == before and r2.manifest["version"] == 1
     assert "embedded 0 new texts, reused" in r2.summary()
     r3, e3 = add([src / "b.txt"], index)  # one more report: only its texts
     assert r3.added == ["b"] and e3.texts == r3.embedded > 0 and r3.reused == r1.embedded
     store = load_index(index)
-    assert [r["doc"] for r in store.manifest["reports"]] == ["a", "b"] and store.version == 3
+    assert [r["doc"] for r in store.manifest["reports"]] == ["a", "b"] and store.version == 2
     assert {p.doc for p in store.passages} == {"a", "b"}
 
 
