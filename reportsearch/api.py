@@ -1,10 +1,10 @@
-"""The JSON API: /api/search, /api/health and /metrics, with 4xx JSON for bad parameters and never a 500."""
+"""The JSON API: /api/search, /api/compare, /api/health and /metrics; 4xx JSON for bad parameters, never a 500."""
 
 from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -32,6 +32,8 @@ class HitOut(BaseModel):
     score: float
     id: str
     doc: str
+    doc_title: str
+    year: int | None
     section: list[str]
     text: str
     highlights: list[list[int]]
@@ -47,12 +49,34 @@ class SearchOut(BaseModel):
     notices: list[str] | None = None
 
 
+class ReportOut(BaseModel):
+    doc: str
+    doc_title: str
+    year: int | None
+    passages: int
+
+
 class HealthOut(BaseModel):
     status: str
     passages: int
     model: str | None
     documents: list[str]
+    reports: list[ReportOut]
+    version: int
     created: str | None
+
+
+class ReportHitOut(BaseModel):
+    doc: str
+    doc_title: str
+    year: int | None
+    hit: HitOut | None
+
+
+class CompareOut(BaseModel):
+    query: str
+    mode: str
+    reports: list[ReportHitOut]
 
 
 class Problem(BaseModel):
@@ -62,6 +86,15 @@ class Problem(BaseModel):
 def _problem(message: str, status: int, retry_after: int | None = None) -> JSONResponse:
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _year(year: str | None) -> int | None:
+    if year in (None, ""):
+        return None
+    try:
+        return int(year)
+    except ValueError:
+        raise QueryError(f"year must be a year such as 2023, got {year!r}") from None
 
 
 def create_api(service) -> FastAPI:
@@ -78,10 +111,12 @@ def create_api(service) -> FastAPI:
     @app.get("/api/health", response_model=None, responses={200: {"model": HealthOut}})
     async def health():
         """Liveness: answered on the event loop, never waits behind searches."""
-        store = service.engine.store
+        engine = service.engine
+        store = engine.store
         m = store.manifest
         return {"status": "ok", "passages": store.count, "model": m.get("model"),
-                "documents": sorted(store.documents), "created": m.get("created")}
+                "documents": sorted(store.documents), "reports": engine.reports(), "version": store.version,
+                "created": m.get("created")}
 
     @app.get("/api/search", response_model=None, responses={
         200: {"model": SearchOut}, 400: {"model": Problem, "description": "bad parameter"},
@@ -89,9 +124,10 @@ def create_api(service) -> FastAPI:
         503: {"model": Problem, "description": "busy: every search slot taken and the wait queue full",
               "headers": retry}})
     def search(request: Request, q: str | None = None, k: str = "5", mode: str = "hybrid",
-               section: str | None = None):
+               section: str | None = None, doc: list[str] | None = Query(None), year: str | None = None):
         """Search the reports. `q` is required (cut at 1,000 characters), `k` 1-50, `mode` one of
-        hybrid, semantic, keyword; `section` keeps only passages under that heading."""
+        hybrid, semantic, keyword; `section` keeps only passages under that heading; `doc` (repeatable)
+        and `year` keep only those reports. Filters apply before the top-k cut."""
         try:
             if q is None:
                 raise QueryError("missing parameter q: add ?q=your+question")
@@ -101,9 +137,8 @@ def create_api(service) -> FastAPI:
                 raise QueryError(f"k must be a whole number from 1 to 50, got {k!r}") from None
             if mode not in MODES:
                 raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-            client = service.client(request.client.host if request.client else None,
-                                    request.headers.get("x-forwarded-for"))
-            r = service.search(q, mode=mode, top_k=top_k, section=section or None, client=client, source="api")
+            r = service.search(q, mode=mode, top_k=top_k, section=section or None, client=_client(request),
+                               source="api", docs=[d for d in doc or [] if d] or None, year=_year(year))
         except QueryError as e:
             return _problem(str(e), 400)
         except ServiceLimitError as e:
@@ -111,6 +146,32 @@ def create_api(service) -> FastAPI:
         except ReportSearchError as e:
             return _problem(str(e), 503)
         return r.to_dict()
+
+    @app.get("/api/compare", response_model=None, responses={
+        200: {"model": CompareOut}, 400: {"model": Problem, "description": "bad parameter"},
+        429: {"model": Problem, "description": "rate limit: too many searches from this client", "headers": retry},
+        503: {"model": Problem, "description": "busy: every search slot taken and the wait queue full",
+              "headers": retry}})
+    def compare(request: Request, q: str | None = None, mode: str = "hybrid"):
+        """One question asked of every report: the best passage of each, newest report first; `hit` is null
+        where a report has nothing above the low-confidence line."""
+        try:
+            if q is None:
+                raise QueryError("missing parameter q: add ?q=your+question")
+            if mode not in MODES:
+                raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+            r = service.compare(q, mode=mode, client=_client(request), source="api")
+        except QueryError as e:
+            return _problem(str(e), 400)
+        except ServiceLimitError as e:
+            return _problem(str(e), e.status, e.retry_after)
+        except ReportSearchError as e:
+            return _problem(str(e), 503)
+        return r.to_dict()
+
+    def _client(request: Request) -> str:
+        return service.client(request.client.host if request.client else None,
+                              request.headers.get("x-forwarded-for"))
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics():

@@ -20,13 +20,9 @@ def _setup_logging(verbose: bool = False) -> None:
     for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "faiss.loader", "bm25s", "jieba"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover
-        pass
+    # read by transformers when (and only if) the torch path imports it; importing it here cost seconds
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def _fail(e: ReportSearchError) -> int:
@@ -159,6 +155,9 @@ def serve_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top-k", "-k", type=int, default=5, help="results per query (1-50, default 5)")
     ap.add_argument("--mode", default="hybrid", choices=MODES, help="ranking mode (default hybrid)")
     ap.add_argument("--section", default=None, help="only passages under this section heading")
+    ap.add_argument("--doc", action="append", default=None, metavar="DOC_ID",
+                    help="only this report (repeatable; see `ingest.py list`)")
+    ap.add_argument("--year", type=int, default=None, help="only the report of this year")
     ap.add_argument("--json", action="store_true", help="machine-readable JSON output")
     ap.add_argument("--index-dir", default=str(DEFAULT_INDEX), help="index folder (default: index/)")
     ap.add_argument("--model", default=None, help="expected model; must match the index's own")
@@ -216,7 +215,8 @@ def _cli_search(args) -> int:
     batch = [obj for _, obj in read_query_lines(args.queries)] if args.queries else None
     engine = SearchEngine.load(args.index_dir, model=args.model)
     if batch is None:
-        r = engine.search(q, mode=args.mode, top_k=args.top_k, section=args.section)
+        r = engine.search(q, mode=args.mode, top_k=args.top_k, section=args.section, docs=args.doc,
+                          year=args.year)
         if args.json:
             print(json.dumps(r.to_dict(), ensure_ascii=False))
         else:
@@ -226,7 +226,8 @@ def _cli_search(args) -> int:
         return 0
     for row in batch:
         try:
-            r = engine.search(row["query"], mode=row.get("mode", args.mode), top_k=args.top_k, section=args.section)
+            r = engine.search(row["query"], mode=row.get("mode", args.mode), top_k=args.top_k, section=args.section,
+                              docs=args.doc, year=args.year)
             out = r.to_dict()
         except QueryError as e:
             out = {"query": row["query"], "error": str(e), "results": []}

@@ -40,12 +40,20 @@ class DenseIndex:
     def dim(self) -> int:
         return int(self.index.d)
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return (row ids, cosine scores) of the k nearest rows, best first."""
-        k = max(0, min(k, self.count))
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return (row ids, cosine scores) of the k nearest rows, best first; only `allowed` rows when given."""
+        k = max(0, min(k, self.count if allowed is None else len(allowed)))
         if k == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        params = None
+        if allowed is not None:
+            import faiss
+
+            sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            params = (faiss.SearchParametersHNSW(sel=sel, efSearch=self.index.hnsw.efSearch)
+                      if self.kind == "hnsw" else faiss.SearchParameters(sel=sel))
+        scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k,
+                                        params=params)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
 import re
-from dataclasses import dataclass, replace
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -15,7 +19,8 @@ from .errors import IndexMismatchError, QueryError
 from .figures import prefer_measure
 from .fusion import fuse, ranking
 from .glossary import expand, load_glossary
-from .records import Answer, Hit, SearchResponse
+from .keyword import top_k as top_scores
+from .records import Answer, Comparison, Hit, ReportHit, SearchResponse
 from .store import IndexStore, load_index
 from .textnorm import fold
 from .timeref import prefer_time, question_time
@@ -25,6 +30,7 @@ MODES = ("hybrid", "semantic", "keyword")
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
 _WS = re.compile(r"\s+")
+_CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,8 @@ class EngineConfig:
     alpha: float = 0.5  # weight of the dense side in hybrid fusion
     rrf_k: int = 60
     candidates: int = 100  # per side, before fusion
+    # query vectors kept for repeated questions (LRU); 0 (or $REPORTSEARCH_QUERY_CACHE=0) turns the cache off
+    query_cache: int = field(default_factory=lambda: int(os.environ.get("REPORTSEARCH_QUERY_CACHE", "1024")))
     glossary: bool = True
     low_conf_coverage: float = 0.30  # IDF-weighted share of query words found in the top hits …
     low_conf_dense_strong: float = 0.90  # … flags low confidence unless the dense match is this strong
@@ -42,6 +50,7 @@ class EngineConfig:
     time_boost: float = 0.3  # passages in the half of a report the question asks about (去年/今年) gain this
     time_penalty: float = 0.0  # … and those in the other half lose this (× the score spread; timeref.py)
     measure_boost: float = 0.25  # passages holding the question's measure verbatim gain this (figures.py)
+    low_conf_english_glossary: bool = True  # English queries: also flag when no glossary term of theirs is found
 
 
 def normalize_query(query: object) -> tuple[str, list[str]]:
@@ -81,12 +90,57 @@ class SearchEngine:
         self.glossary = load_glossary() if glossary is None else glossary
         self.passages = store.passages
         self.folded = [fold(p.text) for p in self.passages]
-        self._joined = "\x1f".join(self.folded)
+        self._qcache = (OrderedDict(), threading.Lock())  # query text -> vector; see embed_query
         self._sentences_of: list[list[int]] = [[] for _ in self.passages]
         for s, row in enumerate(store.sentence_rows[:, 0] if len(store.sentence_rows) else []):
             self._sentences_of[int(row)].append(s)
         self.neighbors = self._neighbors()
         self.row_of = {p.id: i for i, p in enumerate(self.passages)}
+        self._rows_by: dict[str, dict] = {"doc": {}, "year": {}, "section": {}}  # filter value -> passage rows
+        for i, p in enumerate(self.passages):
+            self._rows_by["doc"].setdefault(p.doc, []).append(i)
+            self._rows_by["year"].setdefault(p.year, []).append(i)
+            for title in dict.fromkeys(p.section):
+                self._rows_by["section"].setdefault(title, []).append(i)
+        self._rows_by = {kind: {k: np.asarray(v, dtype=np.int64) for k, v in by.items()}
+                         for kind, by in self._rows_by.items()}
+
+    @property
+    def version(self) -> int:
+        """The index version this engine serves (see store.py); the live swap compares it."""
+        return self.store.version
+
+    def reports(self) -> list[dict]:
+        """One entry per report, newest year first: doc, doc_title, year, passages."""
+        out = [{"doc": doc, "doc_title": self.passages[int(rows[0])].doc_title or doc,
+                "year": self.passages[int(rows[0])].year, "passages": len(rows)}
+               for doc, rows in self._rows_by["doc"].items()]
+        return sorted(out, key=lambda r: (-(r["year"] or 0), r["doc"]))
+
+    def allowed_rows(self, section: str | None = None, docs: Sequence[str] | None = None,
+                     year: int | None = None) -> np.ndarray | None:
+        """Passage rows that pass the filters, or None when there are none. Unknown reports or years are a
+        QueryError that lists the known ones; a section heading that does not exist simply matches nothing."""
+        by = self._rows_by
+        sets = []
+        if docs:
+            unknown = [d for d in docs if d not in by["doc"]]
+            if unknown:
+                raise QueryError(f"unknown report {', '.join(map(repr, unknown))}; known: {', '.join(by['doc'])}")
+            sets.append(np.concatenate([by["doc"][d] for d in dict.fromkeys(docs)]))
+        if year is not None:
+            if year not in by["year"]:
+                years = ", ".join(str(y) for y in sorted((y for y in by["year"] if y is not None), reverse=True))
+                raise QueryError(f"no report for the year {year}; years in the index: {years or 'none'}")
+            sets.append(by["year"][year])
+        if section:
+            sets.append(by["section"].get(section, np.zeros(0, dtype=np.int64)))
+        if not sets:
+            return None
+        rows = sets[0]
+        for other in sets[1:]:
+            rows = np.intersect1d(rows, other)
+        return np.unique(rows)
 
     @classmethod
     def load(cls, index_dir: str | Path, model: str | None = None, config: EngineConfig | None = None,
@@ -137,23 +191,41 @@ class SearchEngine:
         tokens = tokenize(" ".join([fq, *extra]), self.store.keyword.scheme, folded=True)
         return self.store.keyword.scores(tokens)
 
-    def _dense_scores(self, qvec: np.ndarray) -> dict[int, float]:
-        ids, scores = self.store.dense.search(qvec, max(self.config.candidates, min(self.store.count, 2000)))
+    def _dense_scores(self, qvec: np.ndarray, allowed: np.ndarray | None = None) -> dict[int, float]:
+        # the top `candidates` by cosine, exactly what the fusion uses: a keyword candidate outside them
+        # scores 0 on the dense side, i.e. below the weakest dense candidate
+        ids, scores = self.store.dense.search(qvec, self.config.candidates, allowed=allowed)
         return {int(i): float(s) for i, s in zip(ids, scores)}
 
     # ------------------------------------------------------------ search
-    def search(self, query: str, mode: str = "hybrid", top_k: int = 5, section: str | None = None) -> SearchResponse:
+    def compare(self, query: str, mode: str = "hybrid") -> Comparison:
+        """The best passage of each report for one question, newest report first; a report whose best
+        passage is below the low-confidence line gets None (the query vector comes from the LRU cache)."""
+        q, _ = normalize_query(query)
+        rows = []
+        for r in self.reports():
+            resp = self.search(q, mode=mode, top_k=1, docs=[r["doc"]])
+            hit = resp.results[0] if resp.results and not resp.low_confidence else None
+            rows.append(ReportHit(doc=r["doc"], doc_title=r["doc_title"], year=r["year"], hit=hit))
+        return Comparison(query=q, mode=check_mode(mode), reports=tuple(rows))
+
+    def search(self, query: str, mode: str = "hybrid", top_k: int = 5, section: str | None = None,
+               docs: Sequence[str] | None = None, year: int | None = None) -> SearchResponse:
+        """Filters (section heading, report doc ids, report year) apply before the candidate cut, so a
+        filtered search still returns up to `top_k` results when the filtered part holds them."""
         q, notices = normalize_query(query)
         mode, top_k = check_mode(mode), check_top_k(top_k)
+        allowed = self.allowed_rows(section, docs, year)
         cfg = self.config
         fq, extra = self._keyword_query(q)
         kw = self._keyword_scores(fq, extra) if mode != "semantic" else None
-        qvec = self.embedder.encode_queries([q])[0] if mode != "keyword" else None
-        dense = self._dense_scores(qvec) if qvec is not None else {}
-        keyword: dict[int, float] = {}
-        if kw is not None:
-            top = np.argsort(-kw, kind="stable")[:cfg.candidates]
-            keyword = {int(i): float(kw[i]) for i in top if kw[i] > 0}
+        if kw is not None and allowed is not None:
+            masked = np.zeros_like(kw)
+            masked[allowed] = kw[allowed]
+            kw = masked
+        qvec = self.embed_query(q) if mode != "keyword" else None
+        dense = self._dense_scores(qvec, allowed) if qvec is not None else {}
+        keyword = dict(top_scores(kw, cfg.candidates)) if kw is not None else {}  # argpartition, not a full sort
         if mode == "semantic":
             ranked = [(i, dense[i]) for i in ranking(dense)]
         elif mode == "keyword":
@@ -162,8 +234,6 @@ class SearchEngine:
             ranked = fuse(dense, keyword, cfg.fusion, cfg.alpha, cfg.rrf_k)
         ranked = prefer_time(ranked, self.passages, question_time(q), cfg.time_boost, cfg.time_penalty)
         ranked = prefer_measure(ranked, self.folded, q, cfg.measure_boost)
-        if section:
-            ranked = [(i, s) for i, s in ranked if section in self.passages[i].section]
         terms = query_terms(fq, folded=True) + [t for t in extra if t]
         hits = self._collect(ranked, top_k, terms, qvec, (q, extra))
         low = self._low_confidence(fq, hits, dense)
@@ -200,9 +270,37 @@ class SearchEngine:
         a, b = spans[k] if k >= 0 else (0, len(p.text))
         return Answer(p.text[a:b], a, b, figure=Answer(*fig) if fig else None)
 
+    def embed_query(self, q: str) -> np.ndarray:
+        """The query's vector, from an LRU cache of the last `config.query_cache` distinct queries."""
+        size = self.config.query_cache
+        if size <= 0:
+            return self.embedder.encode_queries([q])[0]
+        cache, lock = self._qcache
+        with lock:
+            v = cache.get(q)
+            if v is not None:
+                cache.move_to_end(q)
+                return v
+        v = self.embedder.encode_queries([q])[0]
+        v.setflags(write=False)  # shared by every later hit
+        with lock:
+            cache[q] = v
+            while len(cache) > size:
+                cache.popitem(last=False)
+        return v
+
+    def _df(self, term: str) -> int:
+        """Passages containing `term`, from the keyword index's postings (built at ingest): the term's own
+        token when indexed, else its rarest CJK bigram (an upper bound: a passage holding the word holds
+        every bigram of it). O(length of the term), whatever the corpus size."""
+        kw = self.store.keyword
+        df = kw.df(term)
+        if df or len(term) < 3 or not _CJK_WORD.fullmatch(term):
+            return df
+        return min(kw.df(term[i:i + 2]) for i in range(len(term) - 1))
+
     def _idf(self, term: str) -> float:
-        df = self._joined.count(term)  # occurrences approximate document frequency; C speed at any size
-        return math.log((len(self.passages) + 1) / (df + 0.5))
+        return math.log((len(self.passages) + 1) / (self._df(term) + 0.5))
 
     def coverage(self, fq: str, hits: list[Hit]) -> float | None:
         """IDF-weighted share of the query's content words found in the best of the top 3 hits.
@@ -231,6 +329,12 @@ class SearchEngine:
         coverage = self.coverage(fq, hits)
         top_dense = max(dense.values()) if dense else None
         if coverage is None:
+            if cfg.low_conf_english_glossary and re.search(r"[a-z]{2}", fq):
+                # English: flag when no glossary translation of its words (gdp -> 地区生产总值) is in the top 3
+                found = [x for x in expand(fq, self.glossary) if x]
+                tops = [self.folded[self.row_of[h.passage.id]] for h in hits[:3]]
+                if not any(x in t for x in found for t in tops):
+                    return True
             return top_dense is not None and top_dense < cfg.low_conf_dense
         if top_dense is None:
             return coverage < cfg.low_conf_coverage

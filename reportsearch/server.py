@@ -93,13 +93,35 @@ def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860,
                             staff_token=staff_token(os.environ), max_waiting=max_waiting,
                             wait_timeout=wait_timeout)
     app = create_app(service)
-    log.info("serving %d passages on http://%s:%d/ (API: /api/search, /api/health; /metrics)",
-             engine.store.count, host, port)
+    watcher = watch_index(service, index_dir)
+    log.info("serving %d passages (index version %d) on http://%s:%d/ (API: /api/search, /api/compare, "
+             "/api/health; /metrics)", engine.store.count, engine.version, host, port)
     log.info("rate limit: %s; query log: %s; staff view: %s",
              f"{limit} searches per minute per client" if limit else "off",
              f"{log_db} (kept {log_days} days)" if log_db else "off",
              "on at /staff" if service.staff_token else f"off (set {'REPORTSEARCH_STAFF_TOKEN'} to enable)")
     # proxy_headers=False: X-Forwarded-For is read by our own code, and only with --trust-proxy
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
-    if service.querylog is not None:
-        service.querylog.close()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    finally:
+        watcher.stop()
+        if service.querylog is not None:
+            service.querylog.close()
+
+
+def watch_index(service, index_dir: str | Path, poll: float | None = None):
+    """Swap a newly written index version into the running service, between requests: each request reads
+    `service.engine` once, so searches in flight finish on the version they started with. A version that
+    does not verify or load is logged and the current one kept."""
+    from .engine import SearchEngine
+    from .watcher import POLL_SECONDS, IndexWatcher
+
+    def load(folder: Path):
+        current = service.engine  # same model: reuse the loaded embedder (a different one fails to load here)
+        return SearchEngine.load(folder, config=current.config, embedder=current.embedder)
+
+    def swap(engine) -> None:
+        service.engine = engine
+
+    return IndexWatcher(index_dir, current=lambda: service.engine, load=load, on_swap=swap,
+                        poll=poll or POLL_SECONDS).start()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from .errors import BusyError, QueryError, RateLimitedError
 from .querylog import QueryLog
 from .ratelimit import RateLimiter, client_address
-from .records import SearchResponse
+from .records import Comparison, SearchResponse
 from .slots import SearchSlots
 from .telemetry import Telemetry
 
@@ -35,8 +35,18 @@ class Service:
         return client_address(peer, forwarded_for, self.trust_proxy)
 
     def search(self, query: str, mode: str = "hybrid", top_k: int = 5, section: str | None = None,
-               client: str = "unknown", source: str = "api") -> SearchResponse:
+               client: str = "unknown", source: str = "api", docs: list[str] | None = None,
+               year: int | None = None) -> SearchResponse:
         """Rate limit, wait for a slot (bounded), search, then count and log without waiting on the disk."""
+        return self._run(lambda engine: engine.search(query, mode=mode, top_k=top_k, section=section, docs=docs,
+                                                      year=year),
+                         client, source, top_k, describe_filters(section, docs, year))
+
+    def compare(self, query: str, mode: str = "hybrid", client: str = "unknown", source: str = "api") -> Comparison:
+        """The same question asked of every report: one search's limits, slot and log line."""
+        return self._run(lambda engine: engine.compare(query, mode=mode), client, source, 1, "compare")
+
+    def _run(self, work, client: str, source: str, top_k: int, filters: str | None):
         tm = self.telemetry
         try:
             if self.limiter is not None:
@@ -44,7 +54,7 @@ class Service:
             engine = self.engine  # one read: a swap during this search does not mix two indexes
             with self.slots.slot():
                 t0 = time.perf_counter()
-                r = engine.search(query, mode=mode, top_k=top_k, section=section)
+                r = work(engine)
                 seconds = time.perf_counter() - t0
         except RateLimitedError:
             tm.search(source, "rate_limited")
@@ -58,8 +68,19 @@ class Service:
         except Exception:
             tm.search(source, "error")
             raise
-        tm.search(source, "ok", r.mode, seconds, r.low_confidence)
+        if isinstance(r, Comparison):  # logged as one search: unanswered when no report has an answer
+            hits = [x.hit for x in r.reports if x.hit is not None]
+            low = not hits
+        else:
+            hits, low = list(r.results), r.low_confidence
+        tm.search(source, "ok", r.mode, seconds, low)
         if self.querylog is not None:
-            self.querylog.record(r.query, r.mode, section, top_k, r.low_confidence,
-                                 [h.passage.id for h in r.results[:3]], seconds * 1000, len(r.results))
+            self.querylog.record(r.query, r.mode, filters, top_k, low, [h.passage.id for h in hits[:3]],
+                                 seconds * 1000, len(hits))
         return r
+
+
+def describe_filters(section: str | None, docs: list[str] | None, year: int | None) -> str | None:
+    """The filters of a search as the query log keeps them (no filter: None)."""
+    parts = ([section] if section else []) + [f"doc={d}" for d in docs or []] + ([f"year={year}"] if year else [])
+    return " | ".join(parts) or None

@@ -13,6 +13,7 @@ from .render import breadcrumb, citation, mark_text, relevance_label
 
 MODE_LABELS = {"智能（推荐）": "hybrid", "语义": "semantic", "关键词": "keyword"}
 ALL_SECTIONS = "全部章节"
+ALL_REPORTS = "全部报告"
 EXAMPLES = ["教育方面有哪些安排", "今年要新建多少个5G基站", "停车难怎么解决", "看病就医方面有什么新举措",
             "13710", "乙类乙管"]
 UI_CONCURRENCY = 2
@@ -32,6 +33,7 @@ CSS = """
         padding:2px 10px;cursor:pointer}
 .rs-notice{padding:10px 12px;border-radius:8px;background:#fff7ed;border:1px solid #fdba74;color:#7c2d12;margin:8px 0}
 .rs-empty{padding:10px 12px;color:#555}
+.rs-compare{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:10px}
 @media (max-width:600px){.rs-text{font-size:14px}.rs-card{padding:10px}}
 """
 
@@ -93,18 +95,46 @@ def render_outline(engine: SearchEngine) -> str:
     return "".join(out)
 
 
+def report_choices(engine: SearchEngine) -> list[tuple[str, str]]:
+    """(label, doc id) for the report selector, newest report first, after "all reports"."""
+    return [(ALL_REPORTS, ALL_REPORTS)] + [(f"{r['doc_title']}（{r['doc']}）", r["doc"]) for r in engine.reports()]
+
+
+def render_comparison(engine: SearchEngine, c) -> str:
+    """按年份对比: each report's best passage for one question, newest first, side by side on a wide screen."""
+    esc = html.escape
+    cols = []
+    for r in c.reports:
+        title = f'<div class="rs-head"><strong>{esc(r.doc_title)}</strong></div>'
+        if r.hit is None:
+            body = '<div class="rs-empty">这份报告中没有找到相关内容。</div>'
+        else:
+            p, h = r.hit.passage, r.hit
+            ans = (h.answer.start, h.answer.end) if h.answer and h.answer.end - h.answer.start < len(p.text) else None
+            body = (f'<div class="rs-crumb">{esc(breadcrumb(p.section))}</div>'
+                    f'<div class="rs-text">{mark_text(p.text, h.highlights, ans)}</div>')
+        cols.append(f'<div class="rs-card rs-col" data-doc="{esc(r.doc, quote=True)}">{title}{body}</div>')
+    if not cols:
+        return '<div class="rs-empty">索引中还没有报告。</div>'
+    return f'<div class="rs-compare">{"".join(cols)}</div>'
+
+
 def create_ui(service) -> gr.Blocks:
     """The page reads `service.engine` at each search, so swapping the index is one assignment."""
     engine = service.engine
     titles = "、".join(doc_title(engine, d) for d in engine.store.documents) or "政府工作报告"
 
-    def do_search(query, mode_label, top_k, section, request: gr.Request):
+    def client_of(request):
         peer = request.client.host if request is not None and request.client else None
         fwd = request.headers.get("x-forwarded-for") if request is not None else None
+        return service.client(peer, fwd)
+
+    def do_search(query, mode_label, top_k, section, report, request: gr.Request):
         try:
             r = service.search(query or "", mode=MODE_LABELS.get(mode_label, "hybrid"), top_k=int(top_k),
                                section=None if section in (None, "", ALL_SECTIONS) else section,
-                               client=service.client(peer, fwd), source="page")
+                               docs=None if report in (None, "", ALL_REPORTS) else [report],
+                               client=client_of(request), source="page")
         except RateLimitedError as e:
             return f'<div class="rs-notice">检索过于频繁，请{e.retry_after}秒后再试。</div>'
         except BusyError as e:
@@ -112,6 +142,23 @@ def create_ui(service) -> gr.Blocks:
         except ReportSearchError as e:
             return f'<div class="rs-notice">{html.escape(str(e))}</div>'
         return render_results(service.engine, r)
+
+    def do_compare(query, request: gr.Request):
+        try:
+            c = service.compare(query or "", client=client_of(request), source="page")
+        except RateLimitedError as e:
+            return f'<div class="rs-notice">检索过于频繁，请{e.retry_after}秒后再试。</div>'
+        except BusyError as e:
+            return f'<div class="rs-notice">检索人数较多，请{e.retry_after}秒后再试。</div>'
+        except ReportSearchError as e:
+            return f'<div class="rs-notice">{html.escape(str(e))}</div>'
+        return render_comparison(service.engine, c)
+
+    def current_choices():
+        """Run on every page load: the report and section choices of the index being served now."""
+        e = service.engine
+        return (gr.update(choices=[ALL_SECTIONS, *e.sections()]), gr.update(choices=report_choices(e)),
+                render_outline(e))
 
     with gr.Blocks(title="政府工作报告检索") as demo:
         gr.Markdown(f"## 政府工作报告检索\n检索 {html.escape(titles)} 原文。结果均为报告原话，并标明所在章节。")
@@ -123,16 +170,29 @@ def create_ui(service) -> gr.Blocks:
             with gr.Row():
                 mode = gr.Radio(list(MODE_LABELS), value="智能（推荐）", label="检索方式", elem_id="rs-mode")
                 top_k = gr.Slider(1, min(20, MAX_TOP_K), value=5, step=1, label="结果条数", elem_id="rs-topk")
+                report = gr.Dropdown(report_choices(engine), value=ALL_REPORTS, label="限定报告",
+                                     elem_id="rs-report")
                 section = gr.Dropdown([ALL_SECTIONS, *engine.sections()], value=ALL_SECTIONS, label="限定章节",
                                       elem_id="rs-section")
             gr.Examples(EXAMPLES, inputs=query, label="示例问题")
             results = gr.HTML('<div class="rs-empty">输入问题后按“搜索”。</div>', elem_id="rs-results",
                               js_on_load=COPY_JS)
+        with gr.Tab("按年份对比"):
+            with gr.Row():
+                cquery = gr.Textbox(label="同一个问题，看每一年的报告怎么说", placeholder="例如：新建5G基站",
+                                    scale=4, max_length=1000, elem_id="rs-cquery")
+                cbutton = gr.Button("对比", variant="primary", scale=1, elem_id="rs-compare-go")
+            compared = gr.HTML('<div class="rs-empty">输入问题后按“对比”，每份报告给出最相关的一段原文。</div>',
+                               elem_id="rs-compare")
         with gr.Tab("目录"):
-            gr.HTML(render_outline(engine), elem_id="rs-outline")
-        inputs = [query, mode, top_k, section]
+            outline = gr.HTML(render_outline(engine), elem_id="rs-outline")
+        inputs = [query, mode, top_k, section, report]
         for trigger in (button.click, query.submit):
             trigger(do_search, inputs, results, concurrency_limit=UI_CONCURRENCY, concurrency_id="search",
                     api_name=False)
+        for trigger in (cbutton.click, cquery.submit):
+            trigger(do_compare, [cquery], compared, concurrency_limit=UI_CONCURRENCY, concurrency_id="search",
+                    api_name=False)
+        demo.load(current_choices, None, [section, report, outline], api_name=False)
     demo.queue(default_concurrency_limit=UI_CONCURRENCY, max_size=64)
     return demo
