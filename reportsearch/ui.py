@@ -160,7 +160,7 @@ def create_ui(service) -> gr.Blocks:
         return (gr.update(choices=[ALL_SECTIONS, *e.sections()]), gr.update(choices=report_choices(e)),
                 render_outline(e))
 
-    with gr.Blocks(title="政府工作报告检索") as demo:
+    with gr.Blocks(title="政府工作报告检索", analytics_enabled=False) as demo:  # no usage data leaves the server
         gr.Markdown(f"## 政府工作报告检索\n检索 {html.escape(titles)} 原文。结果均为报告原话，并标明所在章节。")
         with gr.Tab("搜索"):
             with gr.Row():
