@@ -95,12 +95,16 @@ def write_report(report: dict, folder: Path, model: str, baseline: dict | None =
                   f"Paired randomization test per measure, one-sided, {SIGNIFICANCE} level; floors per mode: "
                   + "; ".join(f"{mode} {', '.join(f'{k} {v}' for k, v in f.items())}" for mode, f in FLOORS.items()),
                   "", "| mode | measure | questions | mean change | p (worse) | p (better) |", "|---|---|---|---|---|---|"]
+        comparable = 0
         for mode in report["modes"]:
             was = baseline.get("questions", {}).get(mode)
             if was:
                 for row in compare(report["questions"][mode], was):
+                    comparable += row["n"]
                     lines.append(f"| {mode} | {row['measure']} | {row['n']} | {row['delta']:+.4f} | "
                                  f"{row['p_worse']:.4f} | {row['p_better']:.4f} |")
+        if not comparable:
+            lines += ["", "The baseline has no per-question records this run can be paired with (it predates them)."]
         for mode, ch in question_changes(report, baseline).items():
             lines += ["", f"Per-question changes, {mode}: better ({len(ch['better'])}): "
                       + ("; ".join(ch["better"]) or "none") + f". Worse ({len(ch['worse'])}): "
