@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import re
 import sqlite3
@@ -29,6 +30,7 @@ MAX_QUERY_CHARS = 200
 RETENTION_DAYS = 90
 PENDING = 1000  # rows waiting for the writer; more are dropped
 PRUNE_EVERY = 24 * 3600.0
+WAKE_SECONDS = 3600.0
 _TS = "%Y-%m-%d %H:%M"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS queries (
@@ -71,6 +73,10 @@ class QueryLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._session() as db:
                 db.executescript(_SCHEMA)
+            try:
+                os.chmod(self.path, 0o600)  # the server's own account only
+            except OSError:
+                pass
             self.prune()
         except (OSError, sqlite3.Error) as e:
             raise ReportSearchError(f"cannot open the query log {self.path}: {e}; "
@@ -115,7 +121,10 @@ class QueryLog:
     def _run(self) -> None:
         db = None
         while True:
-            batch = [self._queue.get()]
+            try:
+                batch = [self._queue.get(timeout=WAKE_SECONDS)]  # wakes to prune even when nobody searches
+            except queue.Empty:
+                batch = []
             while len(batch) < 200:
                 try:
                     batch.append(self._queue.get_nowait())

@@ -99,6 +99,7 @@ def _record(log, q, when=None, low=False, results=5):
 def test_query_log_groups_prunes_and_cuts(tmp_path):
     db = tmp_path / "q.sqlite3"
     log = QueryLog(db, days=30)
+    assert db.stat().st_mode & 0o077 == 0  # readable by the server's own account only
     now = datetime.now()
     _record(log, "停车难怎么解决", when=now - timedelta(days=40))  # past retention
     _record(log, "停车难怎么解决")
