@@ -1,0 +1,205 @@
+"""Reading the report: clickable outline, a section's full text, the passage view, permalinks and the figure table."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+from typing import Iterable, Sequence
+from urllib.parse import quote, urlencode
+
+from .answer import sentence_spans
+from .figures import RELATION_VERBS, find_figures
+from .records import Passage
+from .textnorm import fold
+from .timeref import PLAN, REVIEW, passage_half
+
+SEP = " › "
+HALF_LABELS = {REVIEW: "回顾", PLAN: "安排", None: ""}
+CSV_COLUMNS = ("数值", "单位", "指标", "回顾/安排", "章节", "原句", "报告", "链接")
+
+
+# ---------------------------------------------------------------- links
+def permalink(pid: str, base: str = "/") -> str:
+    """`/?p=<passage id>`: opens the reading view at that passage, highlighted."""
+    return f"{base}?{urlencode({'p': pid})}"
+
+
+def question_link(query: str, mode: str = "hybrid", base: str = "/") -> str:
+    """`/?q=…&mode=…`: runs the search when the page loads."""
+    return f"{base}?{urlencode({'q': query, 'mode': mode}, quote_via=quote)}"
+
+
+def citation_with_link(doc_title: str, p: Passage, base_url: str = "") -> str:
+    """The 复制引用 text: `《title》path：text（链接：base_url/?p=id）`."""
+    path = SEP.join(p.section) if p.section else "（报告开头）"
+    return f"《{p.doc_title or doc_title}》{path}：{p.text}（链接：{base_url.rstrip('/')}{permalink(p.id)}）"
+
+
+def section_key(doc: str, path: Sequence[str]) -> str:
+    """A short stable id for a heading (doc + heading path), safe in HTML ids and URLs."""
+    return "s" + hashlib.sha1("\x1f".join([doc, *path]).encode("utf-8")).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------- sections
+def reading_section(section: Sequence[str]) -> tuple[str, ...]:
+    """The section a passage is read in: its L1 and L2 headings (`二、…` › `（一）…`), or L1 alone."""
+    if len(section) >= 2 and section[1].startswith(("（", "(")):
+        return tuple(section[:2])
+    return tuple(section[:1])
+
+
+def section_passages(passages: Sequence[Passage], doc: str, path: Sequence[str]) -> list[Passage]:
+    """The passages under a heading path, in report order (an empty path: the whole report)."""
+    path = tuple(path)
+    return [p for p in passages if p.doc == doc and tuple(p.section[:len(path)]) == path]
+
+
+def section_text(passages: Sequence[Passage], doc: str, path: Sequence[str]) -> str:
+    """The section's full text, passages in order, one per line."""
+    return "\n".join(p.text for p in section_passages(passages, doc, path))
+
+
+def _label_count(p: Passage) -> int:
+    """How many leading sentences of a passage are its own headings (`优化提升煤炭产业。着力稳产保供。`)."""
+    spans, n = sentence_spans(p.text), 0
+    while n < len(spans) and p.text[spans[n][0]:spans[n][1]].strip().rstrip("。") in p.section[1:]:
+        n += 1
+    return n
+
+
+def passage_html(p: Passage, highlight: bool = False, base: str = "/") -> str:
+    """One passage of the reading view: its heading sentences as labels, the rest as text, and a permalink."""
+    esc = html.escape
+    spans = sentence_spans(p.text)
+    n = _label_count(p)
+    labels = "".join(f'<span class="rs-label">{esc(p.text[a:b].strip().rstrip("。"))}</span>' for a, b in spans[:n])
+    body = esc(p.text[spans[n][0]:] if n < len(spans) else "")
+    cls = "rs-passage rs-highlight" if highlight else "rs-passage"
+    return (f'<p id="p-{esc(p.id, quote=True)}" class="{cls}" data-id="{esc(p.id, quote=True)}">{labels}{body}'
+            f' <a class="rs-permalink" href="{esc(permalink(p.id, base), quote=True)}" title="本段链接">¶</a></p>')
+
+
+def section_html(passages: Sequence[Passage], doc: str, path: Sequence[str], highlight: str | None = None,
+                 base: str = "/") -> str:
+    """A section's full text in order: sub-headings where they change, clause labels shown as labels, and the
+    passage `highlight` (a passage id) marked."""
+    esc = html.escape
+    path = tuple(path)
+    out = [f'<div class="rs-reading" data-section="{section_key(doc, path)}">']
+    if path:
+        out.append(f'<h3 class="rs-reading-title">{esc(SEP.join(path))}</h3>')
+    shown = None
+    for p in section_passages(passages, doc, path):
+        # the L2 heading (`（一）…`) when reading a whole L1 section; L3 topics and L4 clause labels are the
+        # leading sentences of the passages themselves and show as labels
+        sub = p.section[len(path)] if len(p.section) > len(path) and p.section[len(path)].startswith("（") else None
+        if sub and sub != shown:
+            out.append(f'<h4 class="rs-subhead">{esc(sub)}</h4>')
+        shown = sub or shown
+        out.append(passage_html(p, highlight=p.id == highlight, base=base))
+    out.append("</div>")
+    return "".join(out)
+
+
+def outline_html(doc: str, title: str, outline: Iterable[Sequence[str]]) -> str:
+    """The 目录 as a clickable list: every heading is a link carrying its path (`data-path`, JSON-free: the
+    titles joined by U+001F) and its section key; the page opens the section's full text on click."""
+    esc = html.escape
+    out = [f'<div class="rs-outline" data-doc="{esc(doc, quote=True)}"><h3>{esc(title)}</h3><ul>']
+    for path in outline:
+        path = tuple(path)
+        key = section_key(doc, path)
+        out.append(f'<li style="margin-left:{18 * (len(path) - 1)}px"><a href="#{key}" class="rs-outline-link" '
+                   f'data-doc="{esc(doc, quote=True)}" data-section="{key}" '
+                   f'data-path="{esc(chr(31).join(path), quote=True)}">{esc(path[-1])}</a></li>')
+    out.append("</ul></div>")
+    return "".join(out)
+
+
+def section_by_key(outline: Iterable[Sequence[str]], doc: str, key: str) -> tuple[str, ...] | None:
+    """The heading path of a section key from `outline_html`, or None."""
+    return next((tuple(p) for p in outline if section_key(doc, p) == key), None)
+
+
+def passage_view(passages: Sequence[Passage], pid: str, neighbors: Sequence[str] = (),
+                 doc_title: str = "") -> dict | None:
+    """The `/api/passages/{id}` payload: the passage, its neighbours' ids and its whole section's text;
+    None for an unknown id (the edge answers 404)."""
+    p = next((x for x in passages if x.id == pid), None)
+    if p is None:
+        return None
+    sec = reading_section(p.section)
+    return {"id": p.id, "doc": p.doc, "doc_title": p.doc_title or doc_title or p.doc, "year": p.year,
+            "section": list(p.section), "text": p.text, "start": p.start, "end": p.end,
+            "neighbors": list(neighbors), "permalink": permalink(p.id),
+            "section_path": list(sec), "section_text": section_text(passages, p.doc, sec)}
+
+
+# ---------------------------------------------------------------- the 数据 tab
+def figure_rows(passages: Sequence[Passage]) -> list[dict]:
+    """Every figure of the reports: value, unit, measure, review or plan, section path, sentence, permalink."""
+    rows = []
+    for p in passages:
+        half, _ = passage_half(p.section)
+        for a, b in sentence_spans(p.text):
+            sentence = p.text[a:b].strip()
+            for f in find_figures(p.text[a:b]):
+                if f.is_year:
+                    continue  # `2022年` names a time, it is not a figure
+                measure = f.measure + f.verb if f.is_rate and f.verb in RELATION_VERBS else f.measure
+                rows.append({"value": f.text[: len(f.text) - len(f.unit)].strip(), "unit": f.unit,
+                             "measure": measure, "half": HALF_LABELS[half], "section": SEP.join(p.section),
+                             "sentence": sentence, "doc": p.doc_title or p.doc, "id": p.id,
+                             "start": a + f.start, "end": a + f.end,
+                             "link": permalink(p.id)})
+    return rows
+
+
+def filter_rows(rows: Sequence[dict], text: str) -> list[dict]:
+    """Rows whose value, unit, measure, half, section or sentence contains every word of `text` (folded)."""
+    words = fold(text or "").split()
+    if not words:
+        return list(rows)
+    keys = ("value", "unit", "measure", "half", "section", "sentence", "doc")
+    return [r for r in rows if all(any(w in fold(str(r[k])) for k in keys) for w in words)]
+
+
+def _cell(s: str) -> str:
+    """Keep a spreadsheet from reading a cell as a formula."""
+    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+
+
+def figures_csv(rows: Sequence[dict], base_url: str = "") -> bytes:
+    """The table as CSV, UTF-8 with BOM (so Excel shows the Chinese), one header row."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    for r in rows:
+        w.writerow([r["value"], r["unit"], _cell(r["measure"]), r["half"], _cell(r["section"]), _cell(r["sentence"]),
+                    _cell(r["doc"]), base_url.rstrip("/") + r["link"]])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def figures_table_html(rows: Sequence[dict], limit: int = 2000) -> str:
+    """The 数据 table: one row per figure, the sentence and a permalink; at most `limit` rows."""
+    esc = html.escape
+    out = ['<table class="rs-figures"><thead><tr><th>数值</th><th>单位</th><th>指标</th><th>回顾/安排</th>'
+           '<th>章节</th><th>原句</th><th></th></tr></thead><tbody>']
+    for r in rows[:limit]:
+        out.append(f'<tr data-id="{esc(r["id"], quote=True)}"><td class="rs-num">{esc(r["value"])}</td>'
+                   f'<td>{esc(r["unit"])}</td><td>{esc(r["measure"])}</td><td>{esc(r["half"])}</td>'
+                   f'<td>{esc(r["section"])}</td><td>{esc(r["sentence"])}</td>'
+                   f'<td><a href="{esc(r["link"], quote=True)}">原文</a></td></tr>')
+    out.append("</tbody></table>")
+    if len(rows) > limit:
+        out.append(f'<div class="rs-empty">只显示前 {limit} 条，共 {len(rows)} 条；请用筛选或下载 CSV。</div>')
+    if not rows:
+        out.append('<div class="rs-empty">没有符合条件的数字。</div>')
+    return "".join(out)
+
+
+def figure_card_html(text: str) -> str:
+    """The figure shown large above the answer sentence on a result card."""
+    return f'<div class="rs-figure">{html.escape(text)}</div>'

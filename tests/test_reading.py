@@ -1,0 +1,92 @@
+"""Reading view, permalinks, passage payload and the figure table with its CSV (pure builders, hand-built passages)."""
+
+import csv
+import io
+from urllib.parse import parse_qs, urlsplit
+
+from reportsearch import reading as R
+from reportsearch.records import Passage
+
+REV = ("一、2022年工作回顾",)
+L2 = ("二、2023年工作安排", "（一）聚焦产业转型，构筑高质量发展新优势")
+PS = [
+    Passage("a", "d", REV, "主要指标实现历史性突破，地区生产总值完成426.8亿元，增长11.3%；", doc_title="某县2023年政府工作报告",
+            year=2023),
+    Passage("b", "d", (*L2, "优化提升煤炭产业", "着力稳产保供"),
+            "优化提升煤炭产业。着力稳产保供。原煤产量稳定在4000万吨左右。", year=2023),
+    Passage("c", "d", (*L2, "优化提升煤炭产业", "有序提升产能"), "有序提升产能。开工建设铁路专用线<b>。", year=2023),
+    Passage("e", "d", ("二、2023年工作安排", "（二）聚焦民生", "办好实事"), "办好实事。=SUM(1)新增5G基站65座。", year=2023),
+]
+OUTLINE = [list(REV), ["二、2023年工作安排"], list(L2), [*L2, "优化提升煤炭产业"], ["二、2023年工作安排", "（二）聚焦民生"]]
+
+
+def test_links():
+    assert R.permalink("qinshui-2023-abc") == "/?p=qinshui-2023-abc"
+    link = R.question_link("去年GDP 是多少&x", "keyword")
+    assert parse_qs(urlsplit(link).query) == {"q": ["去年GDP 是多少&x"], "mode": ["keyword"]}
+    cite = R.citation_with_link("", PS[0], "https://example.org/")
+    assert cite.startswith("《某县2023年政府工作报告》一、2022年工作回顾：主要指标") and cite.endswith(
+        "（链接：https://example.org/?p=a）")
+
+
+def test_outline_is_clickable_and_keys_round_trip():
+    out = R.outline_html("d", "某县报告", OUTLINE)
+    assert out.count('class="rs-outline-link"') == len(OUTLINE) and "（一）聚焦产业转型" in out
+    key = R.section_key("d", L2)
+    assert f'data-section="{key}"' in out and R.section_by_key(OUTLINE, "d", key) == L2
+    assert R.section_by_key(OUTLINE, "d", "nope") is None and R.section_key("d", L2) != R.section_key("x", L2)
+
+
+def test_section_text_in_order_with_labels_and_highlight():
+    assert [p.id for p in R.section_passages(PS, "d", L2)] == ["b", "c"]
+    assert R.section_text(PS, "d", L2).split("\n") == [PS[1].text, PS[2].text]
+    h = R.section_html(PS, "d", L2, highlight="c")
+    assert h.index('id="p-b"') < h.index('id="p-c"')
+    assert '<span class="rs-label">优化提升煤炭产业</span><span class="rs-label">着力稳产保供</span>原煤产量' in h
+    assert 'id="p-c" class="rs-passage rs-highlight"' in h and 'id="p-b" class="rs-passage"' in h
+    assert "&lt;b&gt;" in h and "<b>" not in h  # report text is escaped
+    whole = R.section_html(PS, "d", ("二、2023年工作安排",))
+    assert whole.count('class="rs-subhead"') == 2 and whole.index("（一）") < whole.index("（二）")
+    assert 'href="/?p=b"' in h
+
+
+def test_passage_view_payload():
+    v = R.passage_view(PS, "b", neighbors=["c"])
+    assert v["text"] == PS[1].text and v["doc"] == "d" and v["section"] == list(PS[1].section)
+    assert v["neighbors"] == ["c"] and v["section_path"] == list(L2) and v["permalink"] == "/?p=b"
+    assert v["section_text"] == PS[1].text + "\n" + PS[2].text and v["doc_title"] == "d"
+    assert R.passage_view(PS, "a")["doc_title"] == "某县2023年政府工作报告"
+    assert R.passage_view(PS, "zzz") is None
+
+
+def test_figure_rows():
+    rows = R.figure_rows(PS)
+    got = [(r["value"], r["unit"], r["measure"], r["half"]) for r in rows]
+    assert got == [("426.8", "亿元", "地区生产总值", "回顾"), ("11.3", "%", "地区生产总值增长", "回顾"),
+                   ("4000", "万吨", "原煤产量", "安排"), ("65", "座", "新增5G基站", "安排")]
+    for r in rows:
+        p = next(p for p in PS if p.id == r["id"])
+        assert p.text[r["start"]:r["end"]] == r["value"] + r["unit"] and r["sentence"] in p.text
+        assert r["link"] == f"/?p={p.id}"
+    assert rows[2]["section"] == " › ".join(PS[1].section)
+    assert [r["value"] for r in R.filter_rows(rows, "地区生产总值 回顾")] == ["426.8", "11.3"]
+    assert R.filter_rows(rows, "") == rows and R.filter_rows(rows, "不存在") == []
+
+
+def test_figures_csv_has_a_bom_and_reads_back_with_the_chinese_intact():
+    rows = R.figure_rows(PS)
+    data = R.figures_csv(rows, base_url="http://127.0.0.1:7860/")
+    assert data.startswith(b"\xef\xbb\xbf")
+    back = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert back[0] == list(R.CSV_COLUMNS) and len(back) == len(rows) + 1
+    assert back[1][:4] == ["426.8", "亿元", "地区生产总值", "回顾"] and back[1][-1] == "http://127.0.0.1:7860/?p=a"
+    assert back[4][5] == "'=SUM(1)新增5G基站65座。" and not any(c.startswith("=") for row in back for c in row)
+
+
+def test_table_html_escapes_and_limits():
+    rows = R.figure_rows(PS)
+    h = R.figures_table_html(rows)
+    assert h.count("<tr data-id=") == len(rows) and "&lt;b&gt;" not in h and "<b>" not in h
+    assert "只显示前 2 条" in R.figures_table_html(rows, limit=2)
+    assert "没有符合条件的数字" in R.figures_table_html([])
+    assert R.figure_card_html("65座<") == '<div class="rs-figure">65座&lt;</div>'
