@@ -1,4 +1,4 @@
-"""Regression evaluation: python eval/evaluate.py [--questions F] [--mode M|all] [--json] [--check]."""
+"""Regression evaluation: python eval/evaluate.py [--split dev|test] [--mode M|all] [--json] [--check] [--report]."""
 
 import sys
 from pathlib import Path
