@@ -35,7 +35,7 @@ _CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Ranking settings; the defaults were tuned on eval/questions.jsonl (see models.md)."""
+    """Ranking settings; the defaults are checked on the `dev` split only (`python bench/tune.py`), never `test`."""
 
     fusion: str = "weighted"
     alpha: float = 0.5  # weight of the dense side in hybrid fusion
