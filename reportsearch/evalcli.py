@@ -94,7 +94,8 @@ def write_report(report: dict, folder: Path, model: str, baseline: dict | None =
         lines += ["", "## Against the baseline (`eval/baseline.json`)", "",
                   f"Paired randomization test per measure, one-sided, {SIGNIFICANCE} level; floors per mode: "
                   + "; ".join(f"{mode} {', '.join(f'{k} {v}' for k, v in f.items())}" for mode, f in FLOORS.items()),
-                  "", "| mode | measure | questions | mean change | p (worse) | p (better) |", "|---|---|---|---|---|---|"]
+                  "", "| mode | measure | questions | mean change | p (worse) | p (better) |",
+                  "|---|---|---|---|---|---|"]
         comparable = 0
         for mode in report["modes"]:
             was = baseline.get("questions", {}).get(mode)

@@ -121,7 +121,8 @@ def summarize(records: Iterable[dict]) -> dict:
     for r in ans:
         kinds.setdefault(r["kind"], []).append(r)
     out["by_kind"] = {k: dict(mean_scores(v), n=len(v)) for k, v in sorted(kinds.items())}
-    out["unanswerable_flag_accuracy"] = round(sum(r["low_confidence"] for r in unans) / len(unans), 4) if unans else None
+    flagged = sum(r["low_confidence"] for r in unans)
+    out["unanswerable_flag_accuracy"] = round(flagged / len(unans), 4) if unans else None
     out["false_low_confidence_rate"] = round(sum(r["low_confidence"] for r in ans) / len(ans), 4) if ans else None
     out["figure@1"] = round(sum(figs) / len(figs), 4) if figs else None
     out["n_answerable"], out["n_unanswerable"], out["n_figure"] = len(ans), len(unans), len(figs)
