@@ -1,0 +1,1 @@
+"""Maintenance scripts (fixtures for the format tests); importable so tests can call them."""
