@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reportsearch.engine import SearchEngine  # noqa: E402
-from reportsearch.evaluation import load_questions  # noqa: E402
+from reportsearch.evaluation import load_questions, run  # noqa: E402
 from reportsearch.figures import figure_accuracy  # noqa: E402
 from reportsearch.metrics import is_relevant  # noqa: E402
 
@@ -41,8 +41,21 @@ def main() -> None:
     ap.add_argument("--measure", type=float, nargs="*", default=None, help="measure_boost values to compare")
     ap.add_argument("--mode", default="hybrid")
     ap.add_argument("--split", default=None, help="only this split (tune on dev)")
+    ap.add_argument("--before-after", action="store_true",
+                    help="evaluation.run on each question file with issue 11's ranking changes off, then on")
     args = ap.parse_args()
     engine = SearchEngine.load(args.index_dir)
+    if args.before_after:
+        off = engine.with_config(time_boost=0.0, measure_boost=0.0, low_conf_english_glossary=False)
+        keys = ("hit@1", "hit@5", "mrr@10", "unanswerable_flag_accuracy", "false_low_confidence_rate", "figure@1")
+        for path in args.questions:
+            qs = load_questions(path)
+            for name, eng in (("before", off), ("after", engine)):
+                rep = run(eng, qs)
+                for split, by_mode in rep["splits"].items():
+                    for mode, m in by_mode.items():
+                        print(path, name, split, mode, {k: m.get(k) for k in keys})
+        return
     for path in args.questions:
         qs = load_questions(path, args.split)
         for b in args.boost if args.boost is not None else [None]:
