@@ -210,16 +210,20 @@ def _date(text: str) -> str | None:
     return f"{y:04d}-{mo:02d}-{d:02d}"
 
 
+def _innermost(region: str) -> str:
+    """`晋城市沁水县` → 沁水县, `杭州市余杭区` → 余杭区; `郑州市`, `市中区` stay whole (both sides need two chars)."""
+    cuts = [m.end() for m in re.finditer(rf"(?:{_UNIT})", region) if m.end() >= 2 and len(region) - m.end() >= 2]
+    return region[max(cuts, default=0):]
+
+
 def _region_in(text: str) -> str | None:
     """The government's place name: `沁水县人民政府…` → 沁水县, `在沁水县第十七届…` → 沁水县, `沁水县2023年…`."""
     for rx in (rf"^(?:\S*?)([\u4e00-\u9fff]{{1,12}}?(?:{_UNIT}))人民政府",
                rf"([\u4e00-\u9fff]{{2,12}}?(?:{_UNIT}))第[{_NUM}百]+届人民代表大会",
                rf"^([\u4e00-\u9fff]{{2,12}}?(?:{_UNIT}))\s*(?:\d{{4}}年|[〇零一二三四五六七八九]{{4}}年)?\s*政府工作报告"):
         m = re.search(rx, text.replace(" ", ""))
-        if m and not m.group(1).startswith("在"):
-            return m.group(1)
         if m:
-            return m.group(1)[1:]
+            return _innermost(m.group(1)[1:] if m.group(1).startswith("在") else m.group(1))
     return None
 
 

@@ -236,3 +236,14 @@ def test_meta_flags_fill_what_a_bare_file_lacks(tmp_path):
     assert parse_file(p).doc == "report"
     d = parse_file(p, title="政府工作报告", year=2023, region="沁水县")
     assert d.doc == "qinshui-2023" and d.meta["doc_title"] == "沁水县2023年政府工作报告"
+
+
+@pytest.mark.parametrize("text,region", [
+    ("在晋城市沁水县第十七届人民代表大会第四次会议上", "沁水县"), ("杭州市余杭区人民政府区长 某某", "余杭区"),
+    ("郑州市人民政府市长 某某", "郑州市"), ("市中区人民政府区长 某某", "市中区"), ("晋城市城区人民政府", "城区"),
+    ("内蒙古自治区鄂尔多斯市人民政府", "鄂尔多斯市"), ("阳城县2022年政府工作报告", "阳城县"), ("政府工作报告", None),
+])
+def test_region_is_the_innermost_government(text, region):
+    from reportsearch.parsing import _region_in
+
+    assert _region_in(text) == region
