@@ -26,6 +26,7 @@ _BUILD_RECORD = "reportsearch-build.json"
 ONNX_FP32 = "onnx/model.onnx"
 ONNX_INT8 = "onnx/model_qint8.onnx"  # dynamic int8, per-channel weights (chosen on the eval set, see models.md)
 ONNX_OPSET = 18
+SPM_FILE = "onnx/sentencepiece.model"  # the same Unigram tokenizer for the onnx path: ~20 MB in memory, not ~285
 
 
 def source_file() -> Path:
@@ -189,6 +190,50 @@ def build_tokenizer(pieces: list[str], scores: list[float], special: dict):
     names = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
     tok.add_special_tokens([AddedToken(n, special=True, normalized=False) for n in names])
     return tok
+
+
+def _pb_varint(v: int) -> bytes:
+    out = bytearray()
+    while True:
+        b, v = v & 0x7F, v >> 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def _pb_field(field: int, wire: int, payload: bytes | int | float) -> bytes:
+    key = _pb_varint(field << 3 | wire)
+    if wire == 0:
+        return key + _pb_varint(int(payload))
+    if wire == 5:
+        return key + struct.pack("<f", payload)
+    return key + _pb_varint(len(payload)) + payload
+
+
+def sentencepiece_model(pieces: list[str], scores: list[float], special: dict) -> bytes:
+    """A sentencepiece ModelProto for the same Unigram pieces and scores (ids = piece order, as in the fast
+    tokenizer), with the nmt_nfkc normalizer, a dummy prefix and collapsed whitespace. The onnx embedder
+    loads it with sentencepiece's C++ trie instead of the 250k-piece tokenizers model (~285 MB, ~1.5 s)."""
+    normal, unknown, control = 1, 2, 3
+    kinds = {special["unk"]: unknown, special["bos"]: control, special["eos"]: control, special["pad"]: control}
+    body = bytearray()
+    for i, (piece, score) in enumerate(zip(pieces, scores)):
+        kind = kinds.get(i, control if piece == "<mask>" else normal)
+        body += _pb_field(1, 2, _pb_field(1, 2, piece.encode("utf-8")) + _pb_field(2, 5, float(score))
+                          + _pb_field(3, 0, kind))
+    trainer = (_pb_field(3, 0, 1)  # model_type UNIGRAM
+               + _pb_field(40, 0, special["unk"]) + _pb_field(41, 0, special["bos"])
+               + _pb_field(42, 0, special["eos"]) + _pb_field(43, 0, special["pad"]))
+    body += _pb_field(2, 2, trainer)
+    norm = (_pb_field(1, 2, b"nmt_nfkc") + _pb_field(2, 2, nmt_nfkc_charsmap()) + _pb_field(3, 0, 1)
+            + _pb_field(4, 0, 1) + _pb_field(5, 0, 1))
+    body += _pb_field(3, 2, norm)
+    return bytes(body)
+
+
+def write_sentencepiece(parsed: dict, out: Path) -> None:
+    (out / "onnx").mkdir(exist_ok=True)
+    (out / SPM_FILE).write_bytes(sentencepiece_model(parsed["pieces"], parsed["scores"], parsed["special"]))
 
 
 # ---------------------------------------------------------------- model assembly
@@ -426,6 +471,7 @@ def _build(out: Path, src: Path, src_sha: str, problem: str) -> None:
             _write_model(parsed, tmp)
             bar.update()
             export_onnx(tmp)
+            write_sentencepiece(parsed, tmp)
             bar.update()
             (tmp / _BUILD_RECORD).write_text(json.dumps(_record(tmp, src, src_sha), indent=2), encoding="utf-8")
             if old.exists():

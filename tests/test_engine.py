@@ -104,3 +104,61 @@ def test_random_unicode_never_raises_anything_but_query_error(engine, q, mode):
     for h in r.results:
         assert all(0 <= a < b <= len(h.passage.text) for a, b in h.highlights)
         assert 0 <= h.answer.start < h.answer.end <= len(h.passage.text)
+
+
+# ---------------------------------------------------------------- per-query work (issue 12, item 6)
+def test_top_k_selection_equals_a_stable_full_sort():
+    import numpy as np
+
+    from reportsearch.keyword import top_k
+
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        scores = rng.integers(0, 4, int(rng.integers(0, 60))).astype(np.float32)  # many ties, many zeros
+        k = int(rng.integers(1, 30))
+        full = [(int(i), float(scores[i])) for i in np.argsort(-scores, kind="stable")[:k] if scores[i] > 0]
+        assert top_k(scores, k) == full
+
+
+def test_document_frequencies_come_from_the_index(engine):
+    from reportsearch.tokenize import tokenize
+
+    kw = engine.store.keyword
+    token_sets = [set(tokenize(p.text, kw.scheme)) for p in engine.passages]
+    for term in ["教育", "5g", "13710", "煤层气", "乙类乙管"]:
+        exact = sum(term in s for s in token_sets)
+        assert kw.df(term) == exact, term
+    for word in ["赵树理文化", "停车位供给"]:  # not tokens: the rarest bigram bounds the passages holding it
+        holding = sum(word in t for t in engine.folded)
+        assert engine._df(word) >= holding
+
+
+def test_dense_side_fetches_only_the_fusion_candidates(engine):
+    qvec = engine.embed_query("停车难怎么解决")
+    assert engine.store.count > engine.config.candidates
+    assert len(engine._dense_scores(qvec)) == engine.config.candidates
+
+
+def test_query_vector_cache_is_lru_and_can_be_turned_off(engine):
+    from reportsearch.engine import EngineConfig, SearchEngine
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner, self.name, self.dim, self.calls = inner, inner.name, inner.dim, 0
+
+        def encode_queries(self, texts):
+            self.calls += len(texts)
+            return self.inner.encode_queries(texts)
+
+    emb = Counting(engine.embedder)
+    e = SearchEngine(engine.store, emb, EngineConfig(query_cache=2))
+    first = e.search("停车难怎么解决").to_dict()
+    assert e.search("停车难怎么解决").to_dict() == first and emb.calls == 1  # repeated: no embedding
+    e.search("教育方面有哪些安排")
+    e.search("今年GDP增长目标是多少")  # evicts the oldest
+    e.search("停车难怎么解决")
+    assert emb.calls == 4
+    off = SearchEngine(engine.store, emb, EngineConfig(query_cache=0))
+    off.search("教育方面有哪些安排")
+    off.search("教育方面有哪些安排")
+    assert emb.calls == 6

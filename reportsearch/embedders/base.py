@@ -67,11 +67,12 @@ def load_embedder(spec: str | None = None, variant: str | None = None) -> Embedd
     if name == DEFAULT_MODEL_ID:
         v = default_variant(variant)
         if v != "torch":
-            from ..defaultmodel import ONNX_FP32, ONNX_INT8, PROMPTS, ensure_default_model
+            from ..defaultmodel import ONNX_FP32, ONNX_INT8, PROMPTS, SPM_FILE, ensure_default_model
             from .onnx import OnnxEmbedder
 
             folder = ensure_default_model()
-            return OnnxEmbedder(name, folder, ONNX_INT8 if v == "int8" else ONNX_FP32, PROMPTS, variant=v)
+            return OnnxEmbedder(name, folder, ONNX_INT8 if v == "int8" else ONNX_FP32, PROMPTS, variant=v,
+                                spm_file=SPM_FILE)
     from .sentence_transformer import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(name)

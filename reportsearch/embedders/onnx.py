@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Sequence
 
@@ -27,13 +28,17 @@ def _threads(default: int) -> int:
 class OnnxEmbedder:
     """One exported sentence-transformers folder (`onnx/<file>` beside `tokenizer.json`), run by onnxruntime.
 
+    The tokenizer is the folder's sentencepiece copy when given (`spm_file`; same pieces and ids, a fraction of
+    the memory), else its fast `tokenizer.json`.
+
     Queries run on one intra-op thread: under load each concurrent search then keeps one core busy instead of
     several searches fighting over the same cores (see bench/search.py). Passages (ingest) use every core.
     `$REPORTSEARCH_ORT_THREADS` overrides the query setting.
     """
 
     def __init__(self, name: str, folder: str | Path, onnx_file: str, prompts: dict[str, str],
-                 variant: str = "", batch_size: int = 32, query_threads: int | None = None):
+                 variant: str = "", batch_size: int = 32, query_threads: int | None = None,
+                 spm_file: str | None = None):
         self.name = name
         self.folder = Path(folder)
         self.path = self.folder / onnx_file
@@ -41,58 +46,86 @@ class OnnxEmbedder:
         self.prompts = dict(prompts)
         self.batch_size = batch_size
         self.query_threads = query_threads or _threads(1)
-        self._sessions: dict[int, object] = {}
+        self._sessions: dict[int, Future] = {}
         self._lock = threading.Lock()
         if not self.path.is_file():
             raise ModelError(f"cannot load embedding model {name!r}: {self.path} is missing")
+        # onnxruntime builds its session without holding the GIL: start it now, in the background, while this
+        # thread loads the tokenizer (and the caller the index); the first encode waits for it
+        self._future(self.query_threads)
+        self.spm = self.tokenizer = None
         try:
-            from tokenizers import Tokenizer
+            if spm_file and (self.folder / spm_file).is_file():
+                import sentencepiece
 
-            self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+                self.spm = sentencepiece.SentencePieceProcessor(model_file=str(self.folder / spm_file))
+                self.bos, self.eos, self.pad_id = self.spm.bos_id(), self.spm.eos_id(), self.spm.pad_id()
+            else:
+                from tokenizers import Tokenizer
+
+                self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+                self.tokenizer.no_padding()
+                self.tokenizer.enable_truncation(MAX_TOKENS)
+                pad = self.tokenizer.token_to_id("<pad>")
+                self.pad_id = 1 if pad is None else pad
         except Exception as e:
             raise ModelError(f"cannot load the tokenizer of {name!r} from {self.folder}: {e}") from e
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.pad_id = self.tokenizer.token_to_id("<pad>")
-        self.pad_id = 1 if self.pad_id is None else self.pad_id
-        self._session(self.query_threads)  # fail at load, not at the first query
-        self.dim = int(self.encode_queries(["x"]).shape[1])
+        self.dim = _hidden_size(self.folder) or int(self.encode_queries(["x"]).shape[1])
 
     @property
     def backend(self) -> dict:
         """What the index manifest records about how its vectors were made."""
         return {"backend": "onnxruntime", "variant": self.variant}
 
-    def _session(self, threads: int):
+    def _future(self, threads: int) -> Future:
         with self._lock:
-            sess = self._sessions.get(threads)
-            if sess is None:
-                try:
-                    import onnxruntime as ort
-                except ImportError as e:  # pragma: no cover - guarded by requirements.txt
-                    raise ModelError("the default model runs on onnxruntime: pip install onnxruntime==1.31.1") from e
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = threads
-                opts.inter_op_num_threads = 1
-                opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                if threads == 1:
-                    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                try:
-                    sess = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
-                except Exception as e:
-                    raise ModelError(f"cannot load {self.path} with onnxruntime: {str(e)[:200]}") from e
-                self._sessions[threads] = sess
-            return sess
+            fut = self._sessions.get(threads)
+            if fut is None:
+                fut = self._sessions[threads] = Future()
+                threading.Thread(target=self._create, args=(threads, fut), daemon=True,
+                                 name=f"onnxruntime-session-{threads}").start()
+            return fut
+
+    def _create(self, threads: int, fut: Future) -> None:
+        try:
+            fut.set_result(self._new_session(threads))
+        except BaseException as e:  # handed to whoever waits for the session
+            fut.set_exception(e)
+
+    def _new_session(self, threads: int):
+        try:
+            import onnxruntime as ort
+        except ImportError as e:  # pragma: no cover - guarded by requirements.txt
+            raise ModelError("the default model runs on onnxruntime: pip install onnxruntime==1.31.1") from e
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads == 1:
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            return ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:
+            raise ModelError(f"cannot load {self.path} with onnxruntime: {str(e)[:200]}") from e
+
+    def _session(self, threads: int):
+        return self._future(threads).result()
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids with `<s> … </s>`, truncated to the model's 512 positions."""
+        if self.spm is not None:
+            return [[self.bos, *ids[:MAX_TOKENS - 2], self.eos] for ids in self.spm.encode(list(texts), out_type=int)]
+        return [e.ids for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=True)]
 
     def _batch(self, sess, texts: list[str]) -> np.ndarray:
-        encs = self.tokenizer.encode_batch(texts, add_special_tokens=True)
-        n = max(len(e.ids) for e in encs)
+        encs = self.token_ids(texts)
+        n = max(len(e) for e in encs)
         ids = np.full((len(encs), n), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(encs), n), dtype=np.int64)
         for r, e in enumerate(encs):
-            ids[r, :len(e.ids)] = e.ids
-            mask[r, :len(e.ids)] = 1
+            ids[r, :len(e)] = e
+            mask[r, :len(e)] = 1
         hidden = sess.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         m = mask[:, :, None].astype(np.float32)
         pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
@@ -124,6 +157,13 @@ class OnnxEmbedder:
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._encode(texts, "passage", os.cpu_count() or 1, progress)
+
+
+def _hidden_size(folder: Path) -> int | None:
+    try:
+        return int(json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def read_prompts(folder: Path) -> dict[str, str]:
