@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ class DenseIndex:
     def build(cls, vectors: np.ndarray, exact_max: int = EXACT_MAX) -> "DenseIndex":
         import faiss
 
+        faiss.omp_set_num_threads(os.cpu_count() or 1)  # building uses every core (per calling thread)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n, dim = vectors.shape
         if n <= exact_max:
@@ -45,10 +47,14 @@ class DenseIndex:
         k = max(0, min(k, self.count if allowed is None else len(allowed)))
         if k == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        import faiss
+
+        # one OpenMP thread per search (the setting is per calling thread): a single query gains nothing from
+        # a second thread, and with concurrent searches on 2 cores the spinning threads made flat search ~3x
+        # slower (bench/scale.py)
+        faiss.omp_set_num_threads(1)
         params = None
         if allowed is not None:
-            import faiss
-
             sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
             params = (faiss.SearchParametersHNSW(sel=sel, efSearch=self.index.hnsw.efSearch)
                       if self.kind == "hnsw" else faiss.SearchParameters(sel=sel))
