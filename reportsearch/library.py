@@ -137,8 +137,8 @@ def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remo
     seen: set[str] = set()
     for r in add:
         if r.doc in seen:
-            raise InputError(f"{r.source}: two reports given have the doc id {r.doc!r}; give one of them another "
-                             f"--region or --year")
+            raise InputError(f"{r.source}: two of the reports given are {r.doc!r} (the same region and year); "
+                             f"give one version of a report at a time")
         seen.add(r.doc)
 
     result = UpdateResult(manifest={})
@@ -155,8 +155,8 @@ def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remo
             same = before is not None and before.get("sha256") == r.sha256
             (result.unchanged if same else result.replaced if doc in known else result.added).append(doc)
             meta = info.get("meta", {})
-            reports.append({"doc": doc, "title": meta.get("title", doc), "year": meta.get("year"),
-                            "region": meta.get("region"), "passages": len(ps), "sha256": r.sha256,
+            title = meta.get("doc_title") or meta.get("title") or doc  # `沁水县2023年政府工作报告`
+            reports.append({"doc": doc, "title": title, "year": meta.get("year"), "region": meta.get("region"), "passages": len(ps), "sha256": r.sha256,
                             "source": r.source, "added": before["added"] if same else now})
         else:
             ps = [p for p in current.passages if p.doc == doc]
