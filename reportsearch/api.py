@@ -83,6 +83,21 @@ class Problem(BaseModel):
     error: str
 
 
+class PassageOut(BaseModel):
+    id: str
+    doc: str
+    doc_title: str
+    year: int | None
+    section: list[str]
+    text: str
+    start: int
+    end: int
+    neighbors: list[str]
+    permalink: str
+    section_path: list[str]
+    section_text: str
+
+
 def _problem(message: str, status: int, retry_after: int | None = None) -> JSONResponse:
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     return JSONResponse({"error": message}, status_code=status, headers=headers)
@@ -172,6 +187,25 @@ def create_api(service) -> FastAPI:
     def _client(request: Request) -> str:
         return service.client(request.client.host if request.client else None,
                               request.headers.get("x-forwarded-for"))
+
+    @app.get("/api/passages/{pid}", response_model=None, responses={
+        200: {"model": PassageOut}, 404: {"model": Problem, "description": "no passage with that id"}})
+    def passage(pid: str):
+        """One passage for the reading view: text, report, section path, its neighbours' ids and the text of
+        its whole section (L1 › L2). Permalink: `/?p=<id>`."""
+        from .reading import engine_passage_view
+
+        v = engine_passage_view(service.engine, pid)
+        return v if v is not None else _problem(f"unknown passage id {pid[:100]!r}", 404)
+
+    @app.get("/api/figures.csv", include_in_schema=False)
+    def figures_csv(q: str = ""):
+        """Every figure of the reports (the 数据 tab), filtered by `q`, as CSV in UTF-8 with BOM."""
+        from .reading import engine_figure_rows, figures_csv, filter_rows
+
+        body = figures_csv(filter_rows(engine_figure_rows(service.engine), q[:200]))
+        return Response(body, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="figures.csv"'})
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics():

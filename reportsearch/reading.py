@@ -103,15 +103,16 @@ def section_html(passages: Sequence[Passage], doc: str, path: Sequence[str], hig
     return "".join(out)
 
 
-def outline_html(doc: str, title: str, outline: Iterable[Sequence[str]]) -> str:
-    """The 目录 as a clickable list: every heading is a link carrying its path (`data-path`, JSON-free: the
-    titles joined by U+001F) and its section key; the page opens the section's full text on click."""
+def outline_html(doc: str, title: str, outline: Iterable[Sequence[str]], base: str = "/") -> str:
+    """The 目录 as a clickable list: every heading links to `/?s=<section key>`, which opens the section's full
+    text; it also carries its path (`data-path`, the titles joined by U+001F) for scripts."""
     esc = html.escape
     out = [f'<div class="rs-outline" data-doc="{esc(doc, quote=True)}"><h3>{esc(title)}</h3><ul>']
     for path in outline:
         path = tuple(path)
         key = section_key(doc, path)
-        out.append(f'<li style="margin-left:{18 * (len(path) - 1)}px"><a href="#{key}" class="rs-outline-link" '
+        href = esc(f"{base}?{urlencode({'s': key})}", quote=True)
+        out.append(f'<li style="margin-left:{18 * (len(path) - 1)}px"><a href="{href}" class="rs-outline-link" '
                    f'data-doc="{esc(doc, quote=True)}" data-section="{key}" '
                    f'data-path="{esc(chr(31).join(path), quote=True)}">{esc(path[-1])}</a></li>')
     out.append("</ul></div>")
@@ -203,3 +204,57 @@ def figures_table_html(rows: Sequence[dict], limit: int = 2000) -> str:
 def figure_card_html(text: str) -> str:
     """The figure shown large above the answer sentence on a result card."""
     return f'<div class="rs-figure">{html.escape(text)}</div>'
+
+
+# ---------------------------------------------------------------- for the edges (an engine: passages, row_of, …)
+_ROWS: dict = {}
+
+
+def engine_figure_rows(engine) -> list[dict]:
+    """`figure_rows` of the engine's passages, computed once per index version."""
+    key = (id(engine.store), getattr(engine.store, "version", 0))
+    if key not in _ROWS:
+        _ROWS.clear()
+        _ROWS[key] = figure_rows(engine.passages)
+    return _ROWS[key]
+
+
+def engine_passage_view(engine, pid: str) -> dict | None:
+    """The `/api/passages/{id}` payload from an engine, or None for an unknown id."""
+    i = engine.row_of.get(pid)
+    if i is None:
+        return None
+    return passage_view(engine.passages, pid, engine.neighbors[i])
+
+
+def engine_outline_html(engine, title_of=lambda doc: doc) -> str:
+    """Every report's clickable outline, newest report first."""
+    docs = engine.store.documents
+    return "".join(outline_html(r["doc"], title_of(r["doc"]), docs.get(r["doc"], {}).get("outline", []))
+                   for r in engine.reports()) or '<div class="rs-empty">索引中还没有报告。</div>'
+
+
+def engine_reading_html(engine, params) -> str:
+    """The reading view a page link asks for: `?p=<passage id>` (its section, the passage highlighted) or
+    `?s=<section key>` (a heading of the outline); "" when the link asks for neither."""
+    pid, key = params.get("p"), params.get("s")
+    if pid:
+        p = engine.passage(pid)
+        if p is None:
+            return '<div class="rs-notice">没有找到这段原文，链接可能来自旧版本的索引。</div>'
+        return section_html(engine.passages, p.doc, reading_section(p.section), highlight=pid)
+    if key:
+        for doc, info in engine.store.documents.items():
+            path = section_by_key(info.get("outline", []), doc, key)
+            if path is not None:
+                return section_html(engine.passages, doc, path)
+        return '<div class="rs-notice">没有找到这个章节。</div>'
+    return ""
+
+
+def figures_tab_html(engine, text: str = "") -> str:
+    """The 数据 tab body: the CSV link (with the filter) and the table of matching figures."""
+    rows = filter_rows(engine_figure_rows(engine), text)
+    href = "/api/figures.csv" + (f"?{urlencode({'q': text}, quote_via=quote)}" if text else "")
+    return (f'<div class="rs-head"><a class="rs-csv" href="{html.escape(href, quote=True)}" download="figures.csv">'
+            f'下载 CSV（{len(rows)} 条）</a></div>' + figures_table_html(rows))

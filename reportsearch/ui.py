@@ -8,8 +8,9 @@ import gradio as gr
 
 from .engine import MAX_TOP_K, SearchEngine
 from .errors import BusyError, RateLimitedError, ReportSearchError
+from .reading import citation_with_link, engine_outline_html, engine_reading_html, figure_card_html, figures_tab_html
 from .records import SearchResponse
-from .render import breadcrumb, citation, mark_text, relevance_label
+from .render import breadcrumb, mark_text, relevance_label
 
 MODE_LABELS = {"智能（推荐）": "hybrid", "语义": "semantic", "关键词": "keyword"}
 ALL_SECTIONS = "全部章节"
@@ -34,6 +35,15 @@ CSS = """
 .rs-notice{padding:10px 12px;border-radius:8px;background:#fff7ed;border:1px solid #fdba74;color:#7c2d12;margin:8px 0}
 .rs-empty{padding:10px 12px;color:#555}
 .rs-compare{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:10px}
+.rs-figure{font-size:30px;font-weight:700;color:#b91c1c;line-height:1.2;margin:2px 0 6px}
+.rs-reading{line-height:1.8;font-size:15px;color:#1f2937}
+.rs-label{font-weight:700;color:#8a1c1c;margin-right:6px}
+.rs-passage{margin:6px 0;padding:2px 6px}
+.rs-highlight{background:#fef3c7;border-left:4px solid #b91c1c}
+.rs-permalink{color:#9ca3af;text-decoration:none;font-size:12px}
+.rs-figures{border-collapse:collapse;font-size:13px;width:100%}
+.rs-figures td,.rs-figures th{border:1px solid #e5e7eb;padding:3px 6px;vertical-align:top}
+.rs-figures td.rs-num{font-weight:700;white-space:nowrap}
 @media (max-width:600px){.rs-text{font-size:14px}.rs-card{padding:10px}}
 """
 
@@ -41,7 +51,7 @@ COPY_JS = """
 element.addEventListener('click', function (ev) {
   const btn = ev.target.closest('.rs-btn');
   if (!btn) return;
-  const text = btn.getAttribute('data-cite') || '';
+  const text = (btn.getAttribute('data-cite') || '').replace('（链接：/', '（链接：' + location.origin + '/');
   const done = function () { btn.textContent = '已复制'; setTimeout(function () { btn.textContent = '复制引用'; }, 1500); };
   if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done, done); return; }
   const ta = document.createElement('textarea'); ta.value = text; document.body.appendChild(ta); ta.select();
@@ -72,27 +82,21 @@ def render_results(engine: SearchEngine, r: SearchResponse) -> str:
         ctx = "".join(f"<p>{esc(n.text)}</p>" for n in (engine.passage(i) for i in h.neighbors) if n)
         ctx_html = (f'<details class="rs-ctx"><summary>展开上下文</summary>{ctx}</details>' if ctx else
                     '<div class="rs-ctx" style="color:#888">（本条款没有相邻段落）</div>')
-        cite = esc(citation(doc_title(engine, p.doc), p), quote=True)
+        cite = esc(citation_with_link(doc_title(engine, p.doc), p), quote=True)
+        fig = figure_card_html(h.answer.figure.text) if h.answer and h.answer.figure else ""
         parts.append(
             f'<div class="rs-card" data-id="{esc(p.id, quote=True)}">'
             f'<div class="rs-head"><span class="rs-rank">第{h.rank}条</span>'
             f'<span class="rs-cue">{relevance_label(h, r)}</span><span>{esc(doc_title(engine, p.doc))}</span></div>'
             f'<div class="rs-crumb">{esc(breadcrumb(p.section))}</div>'
-            f'<div class="rs-text">{body}</div>{ctx_html}'
+            f'{fig}<div class="rs-text">{body}</div>{ctx_html}'
             f'<button class="rs-btn" data-cite="{cite}">复制引用</button></div>')
     return "".join(parts)
 
 
 def render_outline(engine: SearchEngine) -> str:
-    esc = html.escape
-    out = []
-    for doc, info in engine.store.documents.items():
-        out.append(f"<h3>{esc(doc_title(engine, doc))}</h3><ul>")
-        for path in info.get("outline", []):
-            indent = 18 * (len(path) - 1)
-            out.append(f'<li style="margin-left:{indent}px">{esc(path[-1])}</li>')
-        out.append("</ul>")
-    return "".join(out)
+    """Clickable: a heading opens its section's full text in the reading view (`/?s=<key>`)."""
+    return engine_outline_html(engine, lambda doc: doc_title(engine, doc))
 
 
 def report_choices(engine: SearchEngine) -> list[tuple[str, str]]:
@@ -162,6 +166,7 @@ def create_ui(service) -> gr.Blocks:
 
     with gr.Blocks(title="政府工作报告检索", analytics_enabled=False) as demo:  # no usage data leaves the server
         gr.Markdown(f"## 政府工作报告检索\n检索 {html.escape(titles)} 原文。结果均为报告原话，并标明所在章节。")
+        reading = gr.HTML("", elem_id="rs-reading")  # `/?p=<id>` and `/?s=<section>` open the report here
         with gr.Tab("搜索"):
             with gr.Row():
                 query = gr.Textbox(label="请输入问题或关键词", placeholder="例如：教育方面有哪些安排", scale=4,
@@ -186,6 +191,11 @@ def create_ui(service) -> gr.Blocks:
                                elem_id="rs-compare")
         with gr.Tab("目录"):
             outline = gr.HTML(render_outline(engine), elem_id="rs-outline")
+        with gr.Tab("数据"):
+            ffilter = gr.Textbox(label="筛选（指标、单位、章节或原句中的字词）", placeholder="例如：亿元 回顾",
+                                 max_length=200, elem_id="rs-figure-filter")
+            figures = gr.HTML(figures_tab_html(engine), elem_id="rs-figures")
+        ffilter.change(lambda t: figures_tab_html(service.engine, t or ""), ffilter, figures, api_name=False)
         inputs = [query, mode, top_k, section, report]
         for trigger in (button.click, query.submit):
             trigger(do_search, inputs, results, concurrency_limit=UI_CONCURRENCY, concurrency_id="search",
@@ -194,5 +204,16 @@ def create_ui(service) -> gr.Blocks:
             trigger(do_compare, [cquery], compared, concurrency_limit=UI_CONCURRENCY, concurrency_id="search",
                     api_name=False)
         demo.load(current_choices, None, [section, report, outline], api_name=False)
+
+        def open_link(request: gr.Request):
+            """`/?p=` and `/?s=` open the reading view; `/?q=…&mode=…` runs the search on load."""
+            params = dict(request.query_params) if request is not None else {}
+            q = (params.get("q") or "")[:1000]
+            label = next((k for k, v in MODE_LABELS.items() if v == params.get("mode")), "智能（推荐）")
+            found = do_search(q, label, 5, ALL_SECTIONS, ALL_REPORTS, request) if q.strip() else gr.update()
+            return (engine_reading_html(service.engine, params), gr.update(value=q) if q else gr.update(),
+                    gr.update(value=label) if q else gr.update(), found, figures_tab_html(service.engine))
+
+        demo.load(open_link, None, [reading, query, mode, results, figures], api_name=False)
     demo.queue(default_concurrency_limit=UI_CONCURRENCY, max_size=64)
     return demo

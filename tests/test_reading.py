@@ -90,3 +90,80 @@ def test_table_html_escapes_and_limits():
     assert "只显示前 2 条" in R.figures_table_html(rows, limit=2)
     assert "没有符合条件的数字" in R.figures_table_html([])
     assert R.figure_card_html("65座<") == '<div class="rs-figure">65座&lt;</div>'
+
+
+# ---------------------------------------------------------------- over real HTTP and in a real browser
+def test_passage_api_over_http(server):
+    import requests
+
+    hit = requests.get(server + "/api/search", params={"q": "今年原煤产量计划多少", "k": 1}, timeout=60).json()
+    pid = hit["results"][0]["id"]
+    r = requests.get(f"{server}/api/passages/{pid}", timeout=30)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    v = r.json()
+    assert v["id"] == pid and v["text"] == hit["results"][0]["text"] and v["doc_title"] == "沁水县2023年政府工作报告"
+    assert v["section"] == hit["results"][0]["section"] and v["neighbors"] == hit["results"][0]["neighbors"]
+    assert v["text"] in v["section_text"] and v["section_path"] == v["section"][:2] and v["permalink"] == f"/?p={pid}"
+    for bad in ("no-such-passage", "%E4%B8%AD", "x" * 300):
+        r = requests.get(f"{server}/api/passages/{bad}", timeout=30)
+        assert r.status_code == 404 and "error" in r.json()
+    csv_r = requests.get(server + "/api/figures.csv", params={"q": "亿元 回顾"}, timeout=30)
+    assert csv_r.status_code == 200 and csv_r.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(csv_r.content.decode("utf-8-sig"))))
+    assert rows[0] == list(R.CSV_COLUMNS) and ["426.8", "亿元", "地区生产总值", "回顾"] == rows[1][:4]
+
+
+def test_reading_view_permalinks_question_links_and_csv_in_a_browser(server, tmp_path):
+    import os
+    from pathlib import Path
+
+    import pytest
+
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists() and not os.environ.get("CI"):
+        pytest.skip("Debian chromium not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--headless=new", "--disable-gpu"])
+        page = b.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server + "/", wait_until="networkidle")
+        page.get_by_role("tab", name="目录").click()
+        page.locator("#rs-outline a.rs-outline-link", has_text="（一）聚焦产业转型").first.click()
+        reading = page.locator("#rs-reading .rs-reading")
+        reading.wait_for(timeout=60_000)
+        assert "（一）聚焦产业转型" in reading.locator(".rs-reading-title").inner_text()
+        assert "原煤产量稳定在4000万吨左右" in reading.inner_text() and reading.locator(".rs-label").count() > 5
+
+        import requests
+
+        pid = requests.get(server + "/api/search", params={"q": "新增5G基站65座", "k": 1, "mode": "keyword"},
+                           timeout=60).json()["results"][0]["id"]
+        fresh = b.new_page()
+        fresh.goto(f"{server}/?p={pid}", wait_until="networkidle")
+        marked = fresh.locator(f"#rs-reading #p-{pid}.rs-highlight")
+        marked.wait_for(timeout=60_000)
+        assert "新增5G基站65座" in marked.inner_text() and fresh.locator("#rs-reading .rs-highlight").count() == 1
+
+        asked = b.new_page()
+        asked.goto(server + "/?" + "q=%E4%BB%8A%E5%B9%B4%E8%A6%81%E6%96%B0%E5%BB%BA%E5%A4%9A%E5%B0%91%E4%B8%AA5G"
+                   "%E5%9F%BA%E7%AB%99&mode=keyword", wait_until="networkidle")
+        asked.locator("#rs-results .rs-card").first.wait_for(timeout=60_000)
+        assert asked.locator("#rs-results .rs-figure").first.inner_text() == "65座"
+        assert asked.locator("#rs-query textarea").input_value() == "今年要新建多少个5G基站"
+        cite = asked.locator("#rs-results .rs-btn").first.get_attribute("data-cite")
+        assert "（链接：/?p=" in cite
+
+        asked.get_by_role("tab", name="数据").click()
+        asked.locator("#rs-figure-filter textarea").fill("亿元")
+        asked.locator("#rs-figures a.rs-csv", has_text="下载 CSV（").wait_for(timeout=30_000)
+        asked.wait_for_function("document.querySelector('#rs-figures a.rs-csv').href.includes('q=')",
+                                timeout=30_000)
+        with asked.expect_download() as dl:
+            asked.locator("#rs-figures a.rs-csv").click()
+        data = Path(dl.value.path()).read_bytes()
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        assert data.startswith(b"\xef\xbb\xbf") and rows[0] == list(R.CSV_COLUMNS)
+        assert len(rows) > 5 and all(r[1].endswith("元") or "亿元" in r[5] for r in rows[1:])
+        assert any(r[2] == "地区生产总值" and r[0] == "426.8" for r in rows)
+        b.close()
