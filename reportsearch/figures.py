@@ -44,6 +44,7 @@ _VERBS = ("稳定在", "保持在", "控制在", "达到了", "达到", "完成�
           "增加了", "增加", "提高了", "提高", "提升", "下降了", "下降", "降低", "减少", "突破", "超过", "超出",
           "超", "达", "为", "是", "约", "共计", "共", "累计", "总计", "合计", "新增", "净增", "拿出", "发放", "投入",
           "争取", "力争", "确保", "不低于", "不少于", "以上", "左右", "占", "同比", "比上年", "全年", "其中", "年均")
+_LEAD = re.compile(r"^(?:全年|其中|今年|去年|当年|累计|同时)+")
 RELATION_VERBS = ("增长", "增加", "提高", "提升", "下降", "降低", "减少", "占", "超出", "高于", "低于", "比")
 
 QUANTITY_WORDS = ("多少", "几", "多大", "多长", "多高", "多远", "多重", "多久", "哪年", "哪一年", "什么时候", "何时",
@@ -127,6 +128,7 @@ def find_figures(text: str, include_bare: bool = False) -> list[Figure]:
         cut = max((b.end() for b in _CLAUSE_BREAK.finditer(left)), default=0)
         before = _SPACE.sub("", left[max(cut, prev_end):])
         noun, verb = _strip_verbs(before)
+        noun = _LEAD.sub("", noun).strip("的和及与、")  # `全年市场主体` -> `市场主体`; a bare `的` is no measure
         rel = _leading_relation(before)
         right = text[end:]
         nxt = _CLAUSE_BREAK.search(right)
