@@ -1,6 +1,7 @@
 """The page in a real browser (Debian chromium via Playwright) against the real service."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -142,4 +143,129 @@ def test_staff_page_chart_tables_and_csv(staff_server, browser):
     page.screenshot(path=str(ARTIFACTS / "staff-summary.png"), full_page=True)
     assert dialogs == [] and page.locator("#report img").count() == 0
     assert page.evaluate("window.__csp || []") == []
+    page.close()
+
+
+FIVE_G = "今年新增5G基站多少座"
+
+
+def _edited_report(path, date, five_g):
+    """The bundled report with another meeting date (so another year and doc id) and another 5G figure."""
+    from conftest import REPORT
+
+    path.write_text(REPORT.read_text(encoding="utf-8").replace("2023年2月21日", date)
+                    .replace("新增 5G 基站 65 座", f"新增 5G 基站 {five_g} 座"), encoding="utf-8")
+    return path
+
+
+def _ingest_add(path, index):
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "ingest.py", "add", str(path), "--index-dir", str(index), "--quiet"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+@pytest.fixture(scope="module")
+def library_server(real_index, tmp_path_factory):
+    """A two-report library (2023 as shipped + a copy edited into 2024 with 80 5G base stations), served live."""
+    import shutil
+
+    from test_public import start_server, stop_server
+
+    tmp = tmp_path_factory.mktemp("library")
+    index = tmp / "index"
+    shutil.copytree(real_index, index)
+    assert "added qinshui-2024" in _ingest_add(_edited_report(tmp / "qinshui-2024.txt", "2024年2月20日", 80),
+                                               index)
+    base, proc, log = start_server(index, tmp, "--no-log")
+    yield base, index, tmp
+    stop_server(proc, log)
+
+
+def _report_options(page):
+    """Open 限定报告 and return the option labels it lists, leaving the list open."""
+    page.locator("#rs-report input").click()
+    opts = page.get_by_role("option")
+    opts.first.wait_for(timeout=10_000)
+    return [t.split("\n")[-1].strip() for t in opts.all_inner_texts()]  # the text after the ✓ of the chosen one
+
+
+def test_report_filter_and_compare_by_year(library_server, browser):
+    base, _, _ = library_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base + "/", wait_until="networkidle")
+    labels = _report_options(page)
+    assert labels == ["全部报告", "沁水县2024年政府工作报告", "沁水县2023年政府工作报告"], labels
+    page.get_by_role("option", name="沁水县2024年政府工作报告", exact=True).click()
+    assert page.locator("#rs-report input").input_value() == "沁水县2024年政府工作报告"
+    _search(page, FIVE_G)
+    first = page.locator("#rs-results .rs-card").first
+    first.wait_for(timeout=60_000)
+    assert "80座" in first.locator(".rs-text").inner_text().replace(" ", "")
+    heads = page.locator("#rs-results .rs-card .rs-head").all_inner_texts()
+    assert heads and all("2024" in h and "2023" not in h for h in heads), heads
+    page.screenshot(path=str(ARTIFACTS / "library-report-2024.png"), full_page=True)
+
+    page.get_by_role("tab", name="按年份对比").click()
+    box = page.locator("#rs-cquery textarea")
+    box.fill(FIVE_G)
+    page.locator("#rs-compare-go").click()
+    cols = page.locator("#rs-compare .rs-col")
+    cols.nth(1).wait_for(timeout=60_000)
+    assert [cols.nth(i).get_attribute("data-doc") for i in range(cols.count())] == ["qinshui-2024", "qinshui-2023"]
+    texts = [t.replace(" ", "") for t in cols.all_inner_texts()]
+    assert "80座" in texts[0] and "65座" in texts[1], texts
+    boxes = [cols.nth(i).bounding_box() for i in range(2)]
+    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2 and boxes[0]["x"] < boxes[1]["x"], boxes  # side by side
+    page.screenshot(path=str(ARTIFACTS / "library-compare-wide.png"), full_page=True)
+    assert errors == []
+    page.close()
+
+    phone = browser.new_page(viewport={"width": 375, "height": 800}, device_scale_factor=2)
+    phone.goto(base + "/", wait_until="networkidle")
+    phone.get_by_role("tab", name="按年份对比").click()
+    phone.locator("#rs-cquery textarea").fill(FIVE_G)
+    phone.locator("#rs-compare-go").click()
+    cols = phone.locator("#rs-compare .rs-col")
+    cols.nth(1).wait_for(timeout=60_000)
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 380, width
+    b0, b1 = cols.nth(0).bounding_box(), cols.nth(1).bounding_box()
+    assert b0["y"] < b1["y"] and b0["x"] + b0["width"] <= 375, (b0, b1)  # stacked, newest on top
+    phone.screenshot(path=str(ARTIFACTS / "library-compare-phone.png"), full_page=True)
+    phone.close()
+
+
+def test_a_report_added_while_serving_is_listed_on_the_next_page_load(library_server, browser):
+    import requests
+
+    base, index, tmp = library_server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base + "/", wait_until="networkidle")
+    assert not any("2022" in t for t in _report_options(page))
+    page.keyboard.press("Escape")
+    v = requests.get(base + "/api/health", timeout=10).json()["version"]
+    assert "added qinshui-2022" in _ingest_add(_edited_report(tmp / "qinshui-2022.txt", "2022年2月18日", 50),
+                                               index)
+    deadline = time.time() + 30
+    while requests.get(base + "/api/health", timeout=10).json()["version"] == v and time.time() < deadline:
+        time.sleep(0.2)
+    fresh = browser.new_page(viewport={"width": 1280, "height": 900})
+    fresh.goto(base + "/", wait_until="networkidle")
+    labels = _report_options(fresh)
+    assert labels == ["全部报告", "沁水县2024年政府工作报告", "沁水县2023年政府工作报告", "沁水县2022年政府工作报告"], labels
+    assert fresh.locator("#rs-section input").input_value() == "全部章节"
+    fresh.get_by_role("option", name="沁水县2022年政府工作报告", exact=True).click()
+    _search(fresh, FIVE_G)
+    first = fresh.locator("#rs-results .rs-card").first
+    first.wait_for(timeout=60_000)
+    assert "50座" in first.locator(".rs-text").inner_text().replace(" ", "")
+    fresh.screenshot(path=str(ARTIFACTS / "library-added-2022.png"), full_page=True)
+    fresh.close()
     page.close()
