@@ -35,6 +35,7 @@ CSS = """
 .rs-notice{padding:10px 12px;border-radius:8px;background:#fff7ed;border:1px solid #fdba74;color:#7c2d12;margin:8px 0}
 .rs-empty{padding:10px 12px;color:#555}
 .rs-compare{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:10px}
+.rs-compare .rs-card{margin:0;min-width:0}
 .rs-figure{font-size:30px;font-weight:700;color:#b91c1c;line-height:1.2;margin:2px 0 6px}
 .rs-reading{line-height:1.8;font-size:15px;color:#1f2937}
 .rs-label{font-weight:700;color:#8a1c1c;margin-right:6px}
@@ -100,8 +101,13 @@ def render_outline(engine: SearchEngine) -> str:
 
 
 def report_choices(engine: SearchEngine) -> list[tuple[str, str]]:
-    """(label, doc id) for the report selector, newest report first, after "all reports"."""
-    return [(ALL_REPORTS, ALL_REPORTS)] + [(f"{r['doc_title']}（{r['doc']}）", r["doc"]) for r in engine.reports()]
+    """(label, doc id) for the report selector, newest report first, after "all reports". The label is the
+    report's title (it fits the box at 1280 px); the doc id is added only where two reports share a title."""
+    reports = engine.reports()
+    titles = [r["doc_title"] for r in reports]
+    return [(ALL_REPORTS, ALL_REPORTS)] + [
+        (r["doc_title"] if titles.count(r["doc_title"]) == 1 else f"{r['doc_title']}（{r['doc']}）", r["doc"])
+        for r in reports]
 
 
 def render_comparison(engine: SearchEngine, c) -> str:
