@@ -221,3 +221,14 @@ def test_family_prompts():
     assert family_prompts("BAAI/bge-small-zh-v1.5") == {"query": BGE_ZH_QUERY}
     assert family_prompts("BAAI/bge-m3") == {}
     assert family_prompts(DEFAULT_MODEL_ID)["passage"] == "passage: "
+
+
+def test_onnx_embedder_without_the_sentencepiece_copy_uses_tokenizer_json(real_embedder):
+    from reportsearch.defaultmodel import PROMPTS
+    from reportsearch.embedders.onnx import OnnxEmbedder
+
+    plain = OnnxEmbedder(DEFAULT_MODEL_ID, ensure_default_model(), ONNX_INT8, PROMPTS)
+    assert plain.spm is None and plain.tokenizer is not None
+    texts = ["query: " + q for q in QUERIES[:5]] + ["passage: " + _lengths_texts()[-1]]
+    assert plain.token_ids(texts) == real_embedder.token_ids(texts)
+    assert (plain.encode_queries(QUERIES[:3]) * real_embedder.encode_queries(QUERIES[:3])).sum(1).min() > 0.9999
