@@ -111,7 +111,8 @@ def report_choices(engine: SearchEngine) -> list[tuple[str, str]]:
 
 
 def render_comparison(engine: SearchEngine, c) -> str:
-    """按年份对比: each report's best passage for one question, newest first, side by side on a wide screen."""
+    """按年份对比: each report's best passage for one question, newest first, side by side on a wide screen;
+    the figure the question asks for, when there is one, large above each passage as on a result card."""
     esc = html.escape
     cols = []
     for r in c.reports:
@@ -121,8 +122,9 @@ def render_comparison(engine: SearchEngine, c) -> str:
         else:
             p, h = r.hit.passage, r.hit
             ans = (h.answer.start, h.answer.end) if h.answer and h.answer.end - h.answer.start < len(p.text) else None
+            fig = figure_card_html(h.answer.figure.text) if h.answer and h.answer.figure else ""
             body = (f'<div class="rs-crumb">{esc(breadcrumb(p.section))}</div>'
-                    f'<div class="rs-text">{mark_text(p.text, h.highlights, ans)}</div>')
+                    f'{fig}<div class="rs-text">{mark_text(p.text, h.highlights, ans)}</div>')
         cols.append(f'<div class="rs-card rs-col" data-doc="{esc(r.doc, quote=True)}">{title}{body}</div>')
     if not cols:
         return '<div class="rs-empty">索引中还没有报告。</div>'

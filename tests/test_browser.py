@@ -221,6 +221,7 @@ def test_report_filter_and_compare_by_year(library_server, browser):
     assert [cols.nth(i).get_attribute("data-doc") for i in range(cols.count())] == ["qinshui-2024", "qinshui-2023"]
     texts = [t.replace(" ", "") for t in cols.all_inner_texts()]
     assert "80座" in texts[0] and "65座" in texts[1], texts
+    assert [cols.nth(i).locator(".rs-figure").inner_text() for i in range(2)] == ["80座", "65座"]
     boxes = [cols.nth(i).bounding_box() for i in range(2)]
     assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2 and boxes[0]["x"] < boxes[1]["x"], boxes  # side by side
     page.screenshot(path=str(ARTIFACTS / "library-compare-wide.png"), full_page=True)
