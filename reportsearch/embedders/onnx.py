@@ -1,4 +1,4 @@
-"""The ONNX Runtime embedder for the built default model: its fast tokenizer, mean pooling, normalization, prompts."""
+"""The ONNX Runtime embedder for the built default model: its tokenizer, mean pooling, normalization, prompts."""
 
 from __future__ import annotations
 
@@ -165,11 +165,3 @@ def _hidden_size(folder: Path) -> int | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
-
-def read_prompts(folder: Path) -> dict[str, str]:
-    """The prompts a sentence-transformers folder carries (config_sentence_transformers.json)."""
-    try:
-        cfg = json.loads((Path(folder) / "config_sentence_transformers.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {k: v for k, v in (cfg.get("prompts") or {}).items() if k in ("query", "passage") and v}
