@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .textnorm import fold
@@ -173,6 +174,7 @@ def wants_year(query: str) -> bool:
     return any(w in q for w in _YEAR_Q)
 
 
+@lru_cache(maxsize=1024)
 def question_measure(query: str) -> str:
     """The question without question, time and filler words: what it asks the quantity of."""
     q = fold(query)
@@ -182,10 +184,11 @@ def question_measure(query: str) -> str:
     return _SPACE.sub(" ", q).strip()
 
 
-def _grams(s: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def _grams(s: str) -> frozenset[str]:
     s = _SPACE.sub("", s)
     grams = {s[i:i + 2] for i in range(len(s) - 1)}
-    return {g for g in grams if not g.isdigit()} or ({s} if s else set())
+    return frozenset({g for g in grams if not g.isdigit()} or ({s} if s else set()))
 
 
 def _unit_hint(q: str) -> str:
@@ -245,27 +248,29 @@ def choose_figure(query: str, text: str, prefer: tuple[int, int] | None = None,
     return best if strong or best_score >= WEAK_MIN_SCORE else None
 
 
-def phrase_share(query: str, text: str, min_len: int = 4) -> float:
+def phrase_share(query: str, text: str, min_len: int = 4, folded: bool = False) -> float:
     """Share of the question's measure (its runs of >= `min_len` characters, question and time words
     removed) found verbatim in `text`: `城镇居民人均可支配收入` is in the urban sentence, not the rural one."""
     segs = [x for x in question_measure(query).split() if len(x) >= min_len]
     total = sum(map(len, segs))
     if not total:
         return 0.0
-    t = fold(text)
+    t = text if folded else fold(text)
     return sum(len(x) for x in segs if x in t) / total
 
 
 def prefer_measure(ranked: Sequence[tuple[int, float]], texts: Sequence[str], query: str, weight: float = 0.1,
                    depth: int = 20) -> list[tuple[int, float]]:
-    """Re-rank (row, score): among the first `depth`, a passage holding the question's measure verbatim gains
+    """Re-rank (row, score) over folded `texts`: among the first `depth`, a passage holding the question's measure verbatim gains
     `weight` × the spread of the scores × `phrase_share`. A preference: nothing is dropped."""
     ranked = list(ranked)
     if not ranked or weight == 0:
         return ranked
     scores = [float(s) for _, s in ranked]
     scale = (max(scores) - min(scores)) or abs(max(scores)) or 1.0  # the spread, so every mode's scores fit
-    out = [(i, float(s) + (weight * scale * phrase_share(query, texts[i]) if n < depth else 0.0))
+    if not any(len(x) >= 4 for x in question_measure(query).split()):
+        return ranked  # nothing long enough to hold verbatim
+    out = [(i, float(s) + (weight * scale * phrase_share(query, texts[i], folded=True) if n < depth else 0.0))
            for n, (i, s) in enumerate(ranked)]
     order = sorted(range(len(out)), key=lambda n: (-out[n][1], n))
     return [out[n] for n in order]
