@@ -32,6 +32,25 @@ def score(engine, questions, mode="hybrid"):
     return out
 
 
+def latency(engine, queries, rounds: int) -> None:
+    import statistics
+    import time
+
+    off = engine.with_config(time_boost=0.0, measure_boost=0.0, low_conf_english_glossary=False)
+    for q in queries:
+        engine.search(q)  # fill the query-vector cache: this measures ranking and answers, not embedding
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(rounds):  # interleaved, so machine load hits both alike
+        for name, eng in (("off", off), ("on", engine)):
+            for q in queries:
+                t = time.perf_counter()
+                eng.search(q, top_k=5)
+                times[name].append((time.perf_counter() - t) * 1000)
+    for name, v in times.items():
+        v.sort()
+        print(f"{name}: p50 {statistics.median(v):.2f} ms, p95 {v[int(len(v) * 0.95)]:.2f} ms, n={len(v)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--index-dir", default="index")
@@ -43,8 +62,13 @@ def main() -> None:
     ap.add_argument("--split", default=None, help="only this split (tune on dev)")
     ap.add_argument("--before-after", action="store_true",
                     help="evaluation.run on each question file with issue 11's ranking changes off, then on")
+    ap.add_argument("--latency", type=int, default=0, metavar="ROUNDS",
+                    help="median search time with issue 11's ranking changes off vs on (query vectors cached)")
     args = ap.parse_args()
     engine = SearchEngine.load(args.index_dir)
+    if args.latency:
+        latency(engine, [q["query"] for path in args.questions for q in load_questions(path)], args.latency)
+        return
     if args.before_after:
         off = engine.with_config(time_boost=0.0, measure_boost=0.0, low_conf_english_glossary=False)
         keys = ("hit@1", "hit@5", "mrr@10", "unanswerable_flag_accuracy", "false_low_confidence_rate", "figure@1")
