@@ -134,7 +134,10 @@ def render_comparison(engine: SearchEngine, c) -> str:
 def create_ui(service) -> gr.Blocks:
     """The page reads `service.engine` at each search, so swapping the index is one assignment."""
     engine = service.engine
-    titles = "、".join(doc_title(engine, d) for d in engine.store.documents) or "政府工作报告"
+
+    def heading(e) -> str:
+        titles = "、".join(r["doc_title"] for r in e.reports()) or "政府工作报告"  # newest first, as the selector
+        return f"## 政府工作报告检索\n检索 {html.escape(titles)} 原文。结果均为报告原话，并标明所在章节。"
 
     def client_of(request):
         peer = request.client.host if request is not None and request.client else None
@@ -170,10 +173,10 @@ def create_ui(service) -> gr.Blocks:
         """Run on every page load: the report and section choices of the index being served now."""
         e = service.engine
         return (gr.update(choices=[ALL_SECTIONS, *e.sections()]), gr.update(choices=report_choices(e)),
-                render_outline(e))
+                render_outline(e), heading(e))
 
     with gr.Blocks(title="政府工作报告检索", analytics_enabled=False) as demo:  # no usage data leaves the server
-        gr.Markdown(f"## 政府工作报告检索\n检索 {html.escape(titles)} 原文。结果均为报告原话，并标明所在章节。")
+        header = gr.Markdown(heading(engine))
         reading = gr.HTML("", elem_id="rs-reading")  # `/?p=<id>` and `/?s=<section>` open the report here
         with gr.Tab("搜索"):
             with gr.Row():
@@ -211,7 +214,7 @@ def create_ui(service) -> gr.Blocks:
         for trigger in (cbutton.click, cquery.submit):
             trigger(do_compare, [cquery], compared, concurrency_limit=UI_CONCURRENCY, concurrency_id="search",
                     api_name=False)
-        demo.load(current_choices, None, [section, report, outline], api_name=False)
+        demo.load(current_choices, None, [section, report, outline, header], api_name=False)
 
         def open_link(request: gr.Request):
             """`/?p=` and `/?s=` open the reading view; `/?q=…&mode=…` runs the search on load."""

@@ -262,6 +262,7 @@ def test_a_report_added_while_serving_is_listed_on_the_next_page_load(library_se
     labels = _report_options(fresh)
     assert labels == ["全部报告", "沁水县2024年政府工作报告", "沁水县2023年政府工作报告", "沁水县2022年政府工作报告"], labels
     assert fresh.locator("#rs-section input").input_value() == "全部章节"
+    fresh.get_by_text("沁水县2022年政府工作报告 原文").wait_for(timeout=30_000)  # the heading is current too
     fresh.get_by_role("option", name="沁水县2022年政府工作报告", exact=True).click()
     _search(fresh, FIVE_G)
     first = fresh.locator("#rs-results .rs-card").first
