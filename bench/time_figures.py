@@ -54,7 +54,7 @@ def latency(engine, queries, rounds: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--index-dir", default="index")
-    ap.add_argument("--questions", nargs="+", default=["eval/questions_time.jsonl"])
+    ap.add_argument("--questions", nargs="+", default=["eval/questions.jsonl"])
     ap.add_argument("--boost", type=float, nargs="*", default=None, help="time_boost values to compare")
     ap.add_argument("--penalty", type=float, default=None)
     ap.add_argument("--measure", type=float, nargs="*", default=None, help="measure_boost values to compare")

@@ -13,7 +13,7 @@ from .errors import InputError
 from .jsonlines import read_query_lines
 from .metrics import METRICS, is_relevant, match_key, mean_scores, score_ranking
 
-KINDS = ("citizen", "keyword", "fact", "synonym", "english", "traditional", "unanswerable")
+KINDS = ("citizen", "keyword", "fact", "synonym", "english", "traditional", "time", "unanswerable")
 SPLITS = ("dev", "test")
 DEV_SHARE = 0.6
 HEADLINE = "test"  # what the README and the gate print first; tuning scripts read only `dev`
@@ -81,10 +81,13 @@ def assign_splits(questions: Sequence[dict]) -> dict[str, str]:
 
 
 def _figure_shown(q: dict, res: dict) -> bool | None:
+    """figure@1: the rank-1 answer states the expected figure as *the* figure (`answer.figure`), not merely
+    somewhere in its sentence (None for questions without a `figure`)."""
     if not q.get("figure"):
         return None
     top = res["results"][:1]
-    return bool(top) and match_key(q["figure"]) in match_key((top[0].get("answer") or {}).get("text", ""))
+    figure = ((top[0].get("answer") or {}).get("figure") or {}) if top else {}
+    return bool(figure) and match_key(q["figure"]) == match_key(figure.get("text", ""))
 
 
 def evaluate_results(questions: Sequence[dict], results: Sequence[dict], passages_text: Sequence[str]) -> dict:

@@ -83,11 +83,13 @@ def test_hybrid_meets_targets_and_beats_single_modes(full_run):
 def test_gate_passes_on_baseline_fails_on_a_real_regression(engine, full_run):
     baseline = json.loads((ROOT / "eval" / "baseline.json").read_text(encoding="utf-8"))
     assert check_against(full_run, baseline) == []
-    worse = run(engine.with_config(alpha=0.05), load_questions(QUESTIONS), modes=("hybrid",))  # fusion broken
-    for mode in ("semantic", "keyword"):
-        worse["questions"][mode] = full_run["questions"][mode]
-    problems = check_against(worse, baseline_of(full_run))
-    assert problems and all(p.startswith("hybrid ") for p in problems), problems
+    # fusion broken either way: the dense side dropped (alpha 0), or the keyword side all but dropped (0.95)
+    for alpha in (0.0, 0.95):
+        worse = run(engine.with_config(alpha=alpha), load_questions(QUESTIONS), modes=("hybrid",))
+        for mode in ("semantic", "keyword"):
+            worse["questions"][mode] = full_run["questions"][mode]
+        problems = check_against(worse, baseline_of(full_run))
+        assert problems and all(p.startswith("hybrid ") for p in problems), (alpha, problems)
 
 
 def test_gate_does_not_fail_when_one_question_moves(full_run):
@@ -140,11 +142,17 @@ def test_check_against_floors_and_significance_on_hand_built_records():
 def test_metrics_from_hand_built_results():
     qs = [{"id": "a", "kind": "fact", "split": "dev", "expected": ["甲"], "figure": "3个"},
           {"id": "b", "kind": "unanswerable", "split": "test", "expected": []}]
-    res = [{"low_confidence": False, "results": [{"text": "乙", "answer": {"text": "共3个"}}, {"text": "甲乙"}]},
+    res = [{"low_confidence": False, "results": [{"text": "乙", "answer": {"text": "共3个", "figure": {"text": "3个"}}},
+                                                 {"text": "甲乙"}]},
            {"low_confidence": True, "results": []}]
     ev = evaluate_results(qs, res, ["甲乙", "乙", "丙"])
     s = ev["summary"]
     assert s["hit@1"] == 0 and s["hit@3"] == 1 and s["mrr@10"] == 0.5 and s["figure@1"] == 1.0
+    # the figure must be *the* figure of the answer, not merely a number somewhere in its sentence
+    res[0]["results"][0]["answer"]["figure"] = {"text": "共3"}
+    assert evaluate_results(qs, res, ["甲乙", "乙", "丙"])["summary"]["figure@1"] == 0.0
+    del res[0]["results"][0]["answer"]["figure"]
+    assert evaluate_results(qs, res, ["甲乙", "乙", "丙"])["summary"]["figure@1"] == 0.0
     assert s["unanswerable_flag_accuracy"] == 1.0 and s["false_low_confidence_rate"] == 0.0
     assert summarize(r for r in ev["questions"].values() if r["split"] == "test")["n_answerable"] == 0
 
