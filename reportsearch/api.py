@@ -160,7 +160,7 @@ def create_api(service) -> FastAPI:
             return _problem(str(e), e.status, e.retry_after)
         except ReportSearchError as e:
             return _problem(str(e), 503)
-        return r.to_dict()
+        return JSONResponse(r.to_dict())  # already plain JSON: skips jsonable_encoder (~0.5 ms of GIL a request)
 
     @app.get("/api/compare", response_model=None, responses={
         200: {"model": CompareOut}, 400: {"model": Problem, "description": "bad parameter"},
