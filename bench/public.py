@@ -18,7 +18,7 @@ from common import ROOT, med
 
 from reportsearch.engine import SearchEngine
 from reportsearch.evaluation import load_questions
-from reportsearch.server import build_service
+from reportsearch.web.server import build_service
 
 
 def main() -> int:

@@ -20,7 +20,7 @@ from common import ROOT, med, peak_rss_mb, percentile, timed
 from load import questions, rss_mb, run_load, start_server, stop_server
 
 from reportsearch.engine import MODES, SearchEngine
-from reportsearch.server import load_or_build
+from reportsearch.web.server import load_or_build
 
 
 def in_process(engine: SearchEngine, queries: list[str], rounds: int) -> dict:

@@ -190,8 +190,8 @@ def serve_main(argv: list[str] | None = None) -> int:
                 raise InputError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(args, name)}")
         if args.log_days < 1 or (args.wait_timeout is not None and args.wait_timeout <= 0):
             raise InputError("--log-days must be at least 1 and --wait-timeout above 0")
-        from .querylog import DEFAULT_DB
-        from .server import run_server
+        from .web.querylog import DEFAULT_DB
+        from .web.server import run_server
 
         run_server(index_dir=args.index_dir, host=args.host, port=args.port, model=args.model,
                    rebuild=args.rebuild, rate_limit=args.rate_limit, trust_proxy=args.trust_proxy,
@@ -220,7 +220,7 @@ def _cli_search(args) -> int:
         if args.json:
             print(json.dumps(r.to_dict(), ensure_ascii=False))
         else:
-            from .render import to_text
+            from .web.render import to_text
 
             print(to_text(r, color=sys.stdout.isatty()))
         return 0

@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         questions = load_questions(args.questions, split=args.split)
-        from .server import load_or_build
+        from .web.server import load_or_build
 
         engine = load_or_build(args.index_dir, model=args.model)
         modes = MODES if args.mode == "all" or whole else (args.mode,)

@@ -128,7 +128,7 @@ def test_figure_is_in_the_json_and_null_when_no_quantity_is_asked(engine):
 
 
 def test_cli_answer_line_marks_the_figure(engine):
-    from reportsearch.render import answer_line, to_text
+    from reportsearch.web.render import answer_line, to_text
 
     r = engine.search("今年要新建多少个5G基站", top_k=1)
     assert answer_line(r.results[0]).endswith("新增5G基站【65座】。")

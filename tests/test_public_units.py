@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from reportsearch.errors import BusyError, RateLimitedError
-from reportsearch.querylog import QueryLog, group_key
-from reportsearch.ratelimit import RateLimiter, client_address
-from reportsearch.server import effective_rate_limit
-from reportsearch.slots import SearchSlots
+from reportsearch.web.querylog import QueryLog, group_key
+from reportsearch.web.ratelimit import RateLimiter, client_address
+from reportsearch.web.server import effective_rate_limit
+from reportsearch.web.slots import SearchSlots
 
 
 class Clock:

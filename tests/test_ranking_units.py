@@ -9,7 +9,7 @@ from reportsearch.fusion import fuse, minmax, ranking, rrf, weighted_sum
 from reportsearch.glossary import expand, load_glossary, parse_glossary
 from reportsearch.keyword import KeywordIndex
 from reportsearch.metrics import hit_at, is_relevant, match_key, mrr_at, ndcg_at, score_ranking
-from reportsearch.render import mark_text
+from reportsearch.web.render import mark_text
 from reportsearch.textnorm import fold, split_sentences
 from reportsearch.tokenize import content_words, query_terms, tokenize
 

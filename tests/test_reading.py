@@ -4,7 +4,7 @@ import csv
 import io
 from urllib.parse import parse_qs, urlsplit
 
-from reportsearch import reading as R
+from reportsearch.web import reading as R
 from reportsearch.records import Passage
 
 REV = ("一、2022年工作回顾",)

@@ -8,7 +8,7 @@ from conftest import FakeEmbedder
 from reportsearch.engine import SearchEngine
 from reportsearch.ingest import build_index
 from reportsearch.records import Answer, Hit, SearchResponse
-from reportsearch.render import mark_text
+from reportsearch.web.render import mark_text
 
 HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)> "引号" \'单引号\''
 ALLOWED = {"div", "span", "mark", "strong", "details", "summary", "p", "button"}
@@ -99,7 +99,7 @@ def _hit(engine, i, rank):
 
 
 def test_render_results_escapes_report_text_and_notices(small_engine):
-    from reportsearch.ui import render_results
+    from reportsearch.web.ui import render_results
 
     e = small_engine
     evil = next(i for i, p in enumerate(e.passages) if "<script>" in p.text)
@@ -121,7 +121,7 @@ def test_render_results_escapes_report_text_and_notices(small_engine):
 
 
 def test_render_results_low_confidence_and_empty(small_engine):
-    from reportsearch.ui import render_results
+    from reportsearch.web.ui import render_results
 
     e = small_engine
     low = SearchResponse(query="地铁", mode="semantic", low_confidence=True, results=(_hit(e, 0, 1),))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 
-from .errors import BusyError
+from ..errors import BusyError
 
 SEARCH_SLOTS = 2  # concurrent searches; more only oversubscribes the 2 CPU cores (see bench/load.py)
 MAX_WAITING = 32  # searches allowed to wait for a slot; one more is refused at once

@@ -6,10 +6,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from .errors import BusyError, QueryError, RateLimitedError
+from ..errors import BusyError, QueryError, RateLimitedError
 from .querylog import QueryLog
 from .ratelimit import RateLimiter, client_address
-from .records import Comparison, SearchResponse
+from ..records import Comparison, SearchResponse
 from .slots import SearchSlots
 from .telemetry import Telemetry
 

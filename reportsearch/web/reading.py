@@ -9,11 +9,11 @@ import io
 from typing import Iterable, Sequence
 from urllib.parse import quote, urlencode
 
-from .answer import sentence_spans
-from .figures import RELATION_VERBS, find_figures
-from .records import Passage
-from .textnorm import fold
-from .timeref import PLAN, REVIEW, passage_half
+from ..answer import sentence_spans
+from ..figures import RELATION_VERBS, find_figures
+from ..records import Passage
+from ..textnorm import fold
+from ..timeref import PLAN, REVIEW, passage_half
 
 SEP = " › "
 HALF_LABELS = {REVIEW: "回顾", PLAN: "安排", None: ""}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Callable, Sequence
 
-from .records import Hit, Passage, SearchResponse
+from ..records import Hit, Passage, SearchResponse
 
 SEP = " › "
 

@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from .errors import IndexMissingError
+from ..errors import IndexMissingError
 
 log = logging.getLogger("reportsearch")
 PUBLIC_RATE_LIMIT = 120  # searches per minute per client when bound to a non-loopback address
@@ -62,8 +62,8 @@ def create_app(service):
 
 
 def load_or_build(index_dir: str | Path, model: str | None = None, rebuild: bool = False):
-    from .engine import SearchEngine
-    from .ingest import build_index
+    from ..engine import SearchEngine
+    from ..ingest import build_index
 
     if rebuild:
         log.info("rebuilding the index in %s", index_dir)
@@ -113,7 +113,7 @@ def watch_index(service, index_dir: str | Path, poll: float | None = None):
     """Swap a newly written index version into the running service, between requests: each request reads
     `service.engine` once, so searches in flight finish on the version they started with. A version that
     does not verify or load is logged and the current one kept."""
-    from .engine import SearchEngine
+    from ..engine import SearchEngine
     from .watcher import POLL_SECONDS, IndexWatcher
 
     def load(folder: Path):

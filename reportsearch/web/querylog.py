@@ -21,11 +21,11 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .errors import ReportSearchError
-from .textnorm import fold
+from ..errors import ReportSearchError
+from ..textnorm import fold
 
 log = logging.getLogger(__name__)
-DEFAULT_DB = Path(__file__).resolve().parent.parent / "var" / "queries.sqlite3"
+DEFAULT_DB = Path(__file__).resolve().parents[2] / "var" / "queries.sqlite3"
 MAX_QUERY_CHARS = 200
 RETENTION_DAYS = 90
 PENDING = 1000  # rows waiting for the writer; more are dropped

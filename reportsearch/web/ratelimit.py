@@ -6,7 +6,7 @@ import math
 import threading
 import time
 
-from .errors import RateLimitedError
+from ..errors import RateLimitedError
 
 MAX_CLIENTS = 10_000  # buckets kept at once; full (idle) buckets are dropped first
 

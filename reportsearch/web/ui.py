@@ -6,10 +6,10 @@ import html
 
 import gradio as gr
 
-from .engine import MAX_TOP_K, SearchEngine
-from .errors import BusyError, RateLimitedError, ReportSearchError
+from ..engine import MAX_TOP_K, SearchEngine
+from ..errors import BusyError, RateLimitedError, ReportSearchError
 from .reading import citation_with_link, engine_outline_html, engine_reading_html, figure_card_html, figures_tab_html
-from .records import SearchResponse
+from ..records import SearchResponse
 from .render import breadcrumb, mark_text, relevance_label
 
 MODE_LABELS = {"智能（推荐）": "hybrid", "语义": "semantic", "关键词": "keyword"}

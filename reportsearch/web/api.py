@@ -8,8 +8,8 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from .engine import MODES, check_top_k
-from .errors import QueryError, ReportSearchError, ServiceLimitError
+from ..engine import MODES, check_top_k
+from ..errors import QueryError, ReportSearchError, ServiceLimitError
 
 log = logging.getLogger(__name__)
 
