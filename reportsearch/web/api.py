@@ -103,6 +103,15 @@ def _problem(message: str, status: int, retry_after: int | None = None) -> JSONR
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def _error(e: ReportSearchError) -> JSONResponse:
+    """Package errors as HTTP: a bad parameter 400, a limit 429/503 with Retry-After, anything else 503."""
+    if isinstance(e, QueryError):
+        return _problem(str(e), 400)
+    if isinstance(e, ServiceLimitError):
+        return _problem(str(e), e.status, e.retry_after)
+    return _problem(str(e), 503)
+
+
 def _year(year: str | None) -> int | None:
     if year in (None, ""):
         return None
@@ -154,12 +163,8 @@ def create_api(service) -> FastAPI:
                 raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
             r = service.search(q, mode=mode, top_k=top_k, section=section or None, client=_client(request),
                                source="api", docs=[d for d in doc or [] if d] or None, year=_year(year))
-        except QueryError as e:
-            return _problem(str(e), 400)
-        except ServiceLimitError as e:
-            return _problem(str(e), e.status, e.retry_after)
         except ReportSearchError as e:
-            return _problem(str(e), 503)
+            return _error(e)
         return JSONResponse(r.to_dict())  # already plain JSON: skips jsonable_encoder (~0.5 ms of GIL a request)
 
     @app.get("/api/compare", response_model=None, responses={
@@ -176,12 +181,8 @@ def create_api(service) -> FastAPI:
             if mode not in MODES:
                 raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
             r = service.compare(q, mode=mode, client=_client(request), source="api")
-        except QueryError as e:
-            return _problem(str(e), 400)
-        except ServiceLimitError as e:
-            return _problem(str(e), e.status, e.retry_after)
         except ReportSearchError as e:
-            return _problem(str(e), 503)
+            return _error(e)
         return r.to_dict()
 
     def _client(request: Request) -> str:

@@ -100,6 +100,15 @@ def render_outline(engine: SearchEngine) -> str:
     return engine_outline_html(engine, lambda doc: doc_title(engine, doc))
 
 
+def error_notice(e: ReportSearchError) -> str:
+    """The page's one-line notice for an error: the limits in plain Chinese, anything else as the package says it."""
+    if isinstance(e, RateLimitedError):
+        return f'<div class="rs-notice">检索过于频繁，请{e.retry_after}秒后再试。</div>'
+    if isinstance(e, BusyError):
+        return f'<div class="rs-notice">检索人数较多，请{e.retry_after}秒后再试。</div>'
+    return f'<div class="rs-notice">{html.escape(str(e))}</div>'
+
+
 def report_choices(engine: SearchEngine) -> list[tuple[str, str]]:
     """(label, doc id) for the report selector, newest report first, after "all reports". The label is the
     report's title (it fits the box at 1280 px); the doc id is added only where two reports share a title."""
@@ -150,23 +159,15 @@ def create_ui(service) -> gr.Blocks:
                                section=None if section in (None, "", ALL_SECTIONS) else section,
                                docs=None if report in (None, "", ALL_REPORTS) else [report],
                                client=client_of(request), source="page")
-        except RateLimitedError as e:
-            return f'<div class="rs-notice">检索过于频繁，请{e.retry_after}秒后再试。</div>'
-        except BusyError as e:
-            return f'<div class="rs-notice">检索人数较多，请{e.retry_after}秒后再试。</div>'
         except ReportSearchError as e:
-            return f'<div class="rs-notice">{html.escape(str(e))}</div>'
+            return error_notice(e)
         return render_results(service.engine, r)
 
     def do_compare(query, request: gr.Request):
         try:
             c = service.compare(query or "", client=client_of(request), source="page")
-        except RateLimitedError as e:
-            return f'<div class="rs-notice">检索过于频繁，请{e.retry_after}秒后再试。</div>'
-        except BusyError as e:
-            return f'<div class="rs-notice">检索人数较多，请{e.retry_after}秒后再试。</div>'
         except ReportSearchError as e:
-            return f'<div class="rs-notice">{html.escape(str(e))}</div>'
+            return error_notice(e)
         return render_comparison(service.engine, c)
 
     def current_choices():
