@@ -77,33 +77,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(real_index):
-    """The real service (python serve.py) on a free loopback port, against the session index."""
+def start_server(index_dir, tmp, *args, env=None):
+    """python serve.py on a free loopback port with extra options; returns (base URL, process, log file)."""
     import requests
 
     port = free_port()
-    log = open(real_index.parent / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--index-dir", str(real_index),
-                             "--port", str(port), "--log-db", str(real_index.parent / "queries.sqlite3")],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    log_path = Path(tmp) / f"server-{port}.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--index-dir", str(index_dir),
+                             "--port", str(port), *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited early: {(real_index.parent / 'server.log').read_text()[-2000:]}")
+            raise RuntimeError(f"server exited early: {log_path.read_text()[-2000:]}")
         try:
             if requests.get(base + "/api/health", timeout=2).status_code == 200:
-                break
+                return base, proc, log
         except requests.RequestException:
             time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("server did not start in 180 s")
-    yield base
+    proc.kill()
+    raise RuntimeError("server did not start in 180 s")
+
+
+def stop_server(proc, log):
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def server(real_index):
+    """The real service (python serve.py) on a free loopback port, against the session index."""
+    base, proc, log = start_server(real_index, real_index.parent, "--log-db",
+                                   str(real_index.parent / "queries.sqlite3"))
+    yield base
+    stop_server(proc, log)

@@ -106,7 +106,8 @@ def test_page_works_under_its_content_security_policy(server, browser):
 
 @pytest.fixture(scope="module")
 def staff_server(real_index, tmp_path_factory):
-    from test_public import TOKEN, start_server, stop_server
+    from conftest import start_server, stop_server
+    from test_public import TOKEN
 
     tmp = tmp_path_factory.mktemp("staff")
     base, proc, log = start_server(real_index, tmp, "--log-db", str(tmp / "q.sqlite3"),
@@ -173,7 +174,7 @@ def library_server(real_index, tmp_path_factory):
     """A two-report library (2023 as shipped + a copy edited into 2024 with 80 5G base stations), served live."""
     import shutil
 
-    from test_public import start_server, stop_server
+    from conftest import start_server, stop_server
 
     tmp = tmp_path_factory.mktemp("library")
     index = tmp / "index"

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from conftest import REPORT, ROOT
-from test_public import start_server, stop_server
+from conftest import start_server, stop_server
 
 FIVE_G = "今年新增5G基站多少座"
 

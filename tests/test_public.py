@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -15,43 +14,12 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, start_server, stop_server
 
 TOKEN = "test-staff-token-0123456789abcdef"
 PROBE_IP = "203.0.113.199"
 PROBE_UA = "ProbeAgent/7.7 (zebra-unicorn-fingerprint)"
 PROBE_COOKIE = "rs_session=sekrit-cookie-4242"
-
-
-def start_server(index_dir, tmp, *args, env=None):
-    """python serve.py on a free loopback port with extra options; returns (base URL, process, log path)."""
-    port = free_port()
-    log_path = tmp / f"server-{port}.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--index-dir", str(index_dir),
-                             "--port", str(port), *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, **(env or {})})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early: {log_path.read_text()[-2000:]}")
-        try:
-            if requests.get(base + "/api/health", timeout=2).status_code == 200:
-                return base, proc, log
-        except requests.RequestException:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("server did not start in 180 s")
-
-
-def stop_server(proc, log):
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
 
 
 @pytest.fixture(scope="module")
