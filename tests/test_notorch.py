@@ -5,9 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
-from conftest import ROOT
+from conftest import ROOT, start_server, stop_server
 
 CHECK = """
 import json, sys
@@ -44,8 +45,20 @@ def _server_pid(base: str) -> int:
     raise AssertionError(f"no serve.py process on port {port}")
 
 
-def test_served_page_and_api_do_not_load_torch(server):
-    for q in ["教育方面有哪些安排", "停车难怎么解决", "How many 5G base stations will be built?"] * 70:
+@pytest.fixture(scope="module")
+def fresh_server(real_index, tmp_path_factory):
+    """A server of its own, so its memory reflects these searches and not the fuzzing other tests send."""
+    tmp = tmp_path_factory.mktemp("notorch")
+    base, proc, log = start_server(real_index, tmp, "--no-log")
+    yield base
+    stop_server(proc, log)
+
+
+def test_served_page_and_api_do_not_load_torch(fresh_server):
+    server = fresh_server
+    long = "今年在教育、医疗、养老、住房、就业、交通方面分别有哪些具体安排和目标" * 30  # ~1,000 characters
+    queries = ["教育方面有哪些安排", "停车难怎么解决", "How many 5G base stations will be built?", long[:200], long]
+    for q in queries * 42:  # 210 searches, short to the 1,000-character cut
         assert requests.get(server + "/api/search", params={"q": q, "k": 5}, timeout=30).status_code == 200
     pid = _server_pid(server)
     libs = _mapped_libraries(pid)
