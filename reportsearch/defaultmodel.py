@@ -429,7 +429,7 @@ def ensure_default_model(out: Path | None = None, force: bool = False) -> Path:
         return out
     check_model_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(out):
+    with folder_lock(out):
         if not force and verify(out, src_sha) is None:
             return out  # another process built it while we waited
         check_model_dir(out)
@@ -437,8 +437,8 @@ def ensure_default_model(out: Path | None = None, force: bool = False) -> Path:
     return out
 
 
-class _build_lock:
-    """An exclusive flock on `.<name>.lock` beside the model folder."""
+class folder_lock:
+    """An exclusive flock on `.<name>.lock` beside a folder (the model folder, the index): one writer at a time."""
 
     def __init__(self, out: Path):
         self.path = out.parent / f".{out.name}.lock"

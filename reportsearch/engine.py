@@ -119,8 +119,8 @@ class SearchEngine:
 
     def allowed_rows(self, section: str | None = None, docs: Sequence[str] | None = None,
                      year: int | None = None) -> np.ndarray | None:
-        """Passage rows that pass the filters, or None when there are none. Unknown reports or years are a
-        QueryError that lists the known ones; a section heading that does not exist simply matches nothing."""
+        """Passage rows that pass the filters, or None when no filter is given. Unknown reports or years are a
+        QueryError that lists the known ones; a section heading that does not exist matches nothing (no rows)."""
         by = self._rows_by
         sets = []
         if docs:

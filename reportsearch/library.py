@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .answer import sentence_spans
+from .defaultmodel import folder_lock
 from .dense import DenseIndex
 from .embedders import Embedder
 from .errors import IndexMismatchError, IndexMissingError, InputError
@@ -104,10 +105,17 @@ def _cached_vectors(store: IndexStore | None) -> dict[bytes, np.ndarray]:
     return cache
 
 
-def _existing(index_dir: Path) -> IndexStore | None:
+def _existing(index_dir: Path, rebuild: bool) -> IndexStore | None:
+    """The current index, whose vectors can be reused. A rebuild replaces it, so an index that no longer loads
+    (damaged, or an older schema) is only logged there; adding to or removing from it needs it intact."""
     try:
         return load_index(index_dir, check_source_hashes=False)
     except IndexMissingError:
+        return None
+    except IndexMismatchError as e:
+        if not rebuild:
+            raise
+        log.warning("not reusing anything from the current index: %s", e)
         return None
 
 
@@ -119,10 +127,18 @@ def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remo
     added or replacing the report of the same doc id. Vectors already in the current index are reused; the model
     is loaded only when there is something new to embed. Nothing is written unless every step succeeds.
     """
-    t0 = time.perf_counter()
     index_dir = Path(index_dir)
     check_index_dir(index_dir)
-    current = _existing(index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with folder_lock(index_dir):  # one writer at a time: two `add`s must not both write version N + 1
+        return _update(index_dir, add, remove, rebuild, embedder_factory, model_name, embed_input, scheme,
+                       chunking, progress)
+
+
+def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name, embed_input, scheme, chunking,
+            progress) -> UpdateResult:
+    t0 = time.perf_counter()
+    current = _existing(index_dir, rebuild)
     if current is not None and not rebuild and current.manifest.get("model") != model_name:
         raise IndexMismatchError(f"the index in {index_dir}/ was built with {current.manifest.get('model')!r}, "
                                  f"not {model_name!r}; rebuild it with `python ingest.py --model {model_name}`")
@@ -167,7 +183,9 @@ def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remo
     result.removed = list(remove)
     if not passages:
         raise InputError("the index would hold no reports; add one with `python ingest.py add PATH`")
-    if (current is not None and not rebuild and not remove and len(result.unchanged) == len(add)
+    same_settings = current is not None and current.manifest.get("keyword", {}).get("scheme") == scheme \
+        and current.manifest.get("chunking", {}).get("embed_input") == embed_input
+    if (same_settings and not rebuild and not remove and len(result.unchanged) == len(add)
             and all(r.passages == [p for p in current.passages if p.doc == r.doc] for r in add)):
         result.manifest = current.manifest  # nothing changed: no new version, nothing written
         result.reused = current.count + len(current.sentence_rows)

@@ -247,7 +247,19 @@ def check_sources(manifest: dict) -> None:
 
 
 def load_index(folder: Path, check_source_hashes: bool = True) -> IndexStore:
-    """Load and cross-check every part of the index; any disagreement is a named error."""
+    """Load and cross-check every part of the index; any disagreement is a named error.
+
+    A write that swaps a new version in while this reads could mix the files of two versions, so the manifest
+    is read again afterwards and the load retried when it changed.
+    """
+    for _ in range(3):
+        store = _load_once(folder, check_source_hashes)
+        if read_manifest(Path(folder)).get("manifest_sha256") == store.manifest.get("manifest_sha256"):
+            return store
+    return _load_once(folder, check_source_hashes)
+
+
+def _load_once(folder: Path, check_source_hashes: bool) -> IndexStore:
     folder = _index_folder(Path(folder))
     manifest = read_manifest(folder)
     verify_files(folder, manifest)

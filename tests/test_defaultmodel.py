@@ -10,7 +10,7 @@ import pytest
 
 from conftest import REPORT
 from reportsearch.chunking import chunk
-from reportsearch.defaultmodel import (DEFAULT_MODEL_ID, ONNX_FP32, ONNX_INT8, _build_lock, ensure_default_model,
+from reportsearch.defaultmodel import (DEFAULT_MODEL_ID, ONNX_FP32, ONNX_INT8, folder_lock, ensure_default_model,
                                        verify)
 from reportsearch.errors import ModelError
 from reportsearch.parsing import parse_file
@@ -143,7 +143,7 @@ def test_a_builder_that_waited_for_the_lock_does_not_build_again(tmp_path):
     saved = small.read_bytes()
     small.write_bytes(saved[:10])
     result = {}
-    with _build_lock(copy):
+    with folder_lock(copy):
         t = threading.Thread(target=lambda: result.setdefault("path", ensure_default_model(copy)))
         t.start()
         t.join(timeout=5)

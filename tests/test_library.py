@@ -225,3 +225,42 @@ def test_doc_and_year_filters_give_each_reports_own_figure(two_years, real_embed
     assert [x["year"] for x in c["reports"]] == [2024, 2023]
     assert "80座" in c["reports"][0]["hit"]["text"] and "65座" in c["reports"][1]["hit"]["text"]
     assert c["reports"][0]["doc_title"].startswith("沁水县2024年")
+
+
+def test_a_rebuild_repairs_a_damaged_index_that_add_refuses(lib):
+    src, index = lib
+    add([src / "a.txt"], index)
+    f = index / "dense.faiss"
+    data = bytearray(f.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    f.write_bytes(bytes(data))
+    with pytest.raises(IndexDamagedError):
+        add([src / "b.txt"], index)  # adding needs the current index intact
+    r, e = add([src / "a.txt"], index, rebuild=True)  # the rebuild the error message asks for
+    assert r.embedded == e.texts > 0 and load_index(index).count > 0
+
+
+def test_concurrent_writers_lose_no_report(lib):
+    import threading
+
+    src, index = lib
+    add([src / "a.txt"], index)
+    for name, text in (("c", B.replace("80座", "81座")), ("d", B.replace("80座", "82座"))):
+        (src / f"{name}.txt").write_text(text, encoding="utf-8")
+    errors = []
+
+    def writer(path):
+        try:
+            add([path], index)
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(src / n,)) for n in ("b.txt", "c.txt", "d.txt")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    store = load_index(index)
+    assert [r["doc"] for r in store.manifest["reports"]][0] == "a" and store.version == 4
+    assert sorted(r["doc"] for r in store.manifest["reports"]) == ["a", "b", "c", "d"]

@@ -90,7 +90,9 @@ def test_empty_and_readme_only_folders_and_own_index_are_accepted(report, tmp_pa
     build_index([report], index_dir=shipped, embedder=FakeEmbedder(), progress=False)  # our own index: rebuilt
     assert (shipped / "README.md").read_text(encoding="utf-8") == "about this folder"
     assert load_index(shipped).count == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "shipped", "src"]  # no leftovers
+    # no leftover temporary or previous-version folders; the writers' lock files stay (empty, reused)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".empty.lock", ".shipped.lock", "empty", "shipped", "src"]
+    assert all(p.stat().st_size == 0 for p in tmp_path.glob(".*.lock"))
 
 
 def test_a_foreign_old_sibling_is_not_deleted(report, tmp_path):

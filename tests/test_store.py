@@ -117,7 +117,7 @@ def test_interrupted_build_leaves_old_index(tmp_path, small_report):
         build_index([REPORT], index_dir=d, embedder=ExplodingEmbedder(), progress=False)
     assert (d / "manifest.json").read_text() == before
     assert load_index(d).count == 2
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index")]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".index")] == [".index.lock"]  # no temp folder
 
 
 def test_readme_survives_rebuild(tmp_path, small_report):

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import html
 import io
+import threading
 from typing import Iterable, Sequence
 from urllib.parse import quote, urlencode
 
@@ -208,15 +209,20 @@ def figure_card_html(text: str) -> str:
 
 # ---------------------------------------------------------------- for the edges (an engine: passages, row_of, …)
 _ROWS: dict = {}
+_ROWS_LOCK = threading.Lock()
 
 
 def engine_figure_rows(engine) -> list[dict]:
-    """`figure_rows` of the engine's passages, computed once per index version."""
+    """`figure_rows` of the engine's passages, computed once per index version (requests on the old and the new
+    version during a live swap each get their own engine's rows)."""
     key = (id(engine.store), getattr(engine.store, "version", 0))
-    if key not in _ROWS:
-        _ROWS.clear()
-        _ROWS[key] = figure_rows(engine.passages)
-    return _ROWS[key]
+    with _ROWS_LOCK:
+        rows = _ROWS.get(key)
+        if rows is None:
+            rows = figure_rows(engine.passages)
+            _ROWS.clear()
+            _ROWS[key] = rows
+    return rows
 
 
 def engine_passage_view(engine, pid: str) -> dict | None:
