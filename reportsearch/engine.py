@@ -219,13 +219,10 @@ class SearchEngine:
         cfg = self.config
         fq, extra = self._keyword_query(q)
         kw = self._keyword_scores(fq, extra) if mode != "semantic" else None
-        if kw is not None and allowed is not None:
-            masked = np.zeros_like(kw)
-            masked[allowed] = kw[allowed]
-            kw = masked
         qvec = self.embed_query(q) if mode != "keyword" else None
         dense = self._dense_scores(qvec, allowed) if qvec is not None else {}
-        keyword = dict(top_scores(kw, cfg.candidates)) if kw is not None else {}  # argpartition, not a full sort
+        # argpartition, not a full sort; only the allowed rows compete for the candidates
+        keyword = dict(top_scores(kw, cfg.candidates, allowed)) if kw is not None else {}
         if mode == "semantic":
             ranked = [(i, dense[i]) for i in ranking(dense)]
         elif mode == "keyword":

@@ -60,10 +60,6 @@ class KeywordIndex:
             return np.zeros(self.count, dtype=np.float32)
         return np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float32)
 
-    def top(self, scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """The k best positive scores as (row, score), best first, ties by row; only `rows` when given."""
-        return top_k(scores, k, rows)
-
     def query_scores(self, query: str) -> np.ndarray:
         return self.scores(tokenize(query, self.scheme))
 

@@ -155,14 +155,20 @@ def _write_synced(path: Path, text: str) -> None:
         os.fsync(f.fileno())
 
 
+def manifest_version(folder: Path) -> int | None:
+    """The version a folder's manifest announces (None while it is missing or unreadable, e.g. mid-swap)."""
+    try:
+        return int(json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8")).get("version", 0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
 def _previous_version(folder: Path) -> int:
     """The version of the index being replaced (0 when there is none), so versions only ever go up."""
     for candidate in (folder, _old_path(folder)):
-        try:
-            m = json.loads((candidate / "manifest.json").read_text(encoding="utf-8"))
-            return int(m.get("version", 0))
-        except (OSError, ValueError, TypeError, AttributeError):
-            continue
+        v = manifest_version(candidate)
+        if v is not None:
+            return v
     return 0
 
 

@@ -27,15 +27,23 @@ class AnswerOut(BaseModel):
     figure: FigureOut | None = None  # the figure a quantity question asks for, as a span of the passage text
 
 
-class HitOut(BaseModel):
-    rank: int
-    score: float
-    id: str
+class ReportFields(BaseModel):
+    """How every response names a report (records.py: `Passage.doc`, `doc_title`, `year`)."""
+
     doc: str
     doc_title: str
     year: int | None
+
+
+class PassageFields(ReportFields):
+    id: str
     section: list[str]
     text: str
+
+
+class HitOut(PassageFields):
+    rank: int
+    score: float
     highlights: list[list[int]]
     answer: AnswerOut
     neighbors: list[str]
@@ -49,10 +57,7 @@ class SearchOut(BaseModel):
     notices: list[str] | None = None
 
 
-class ReportOut(BaseModel):
-    doc: str
-    doc_title: str
-    year: int | None
+class ReportOut(ReportFields):
     passages: int
 
 
@@ -66,10 +71,7 @@ class HealthOut(BaseModel):
     created: str | None
 
 
-class ReportHitOut(BaseModel):
-    doc: str
-    doc_title: str
-    year: int | None
+class ReportHitOut(ReportFields):
     hit: HitOut | None
 
 
@@ -83,13 +85,7 @@ class Problem(BaseModel):
     error: str
 
 
-class PassageOut(BaseModel):
-    id: str
-    doc: str
-    doc_title: str
-    year: int | None
-    section: list[str]
-    text: str
+class PassageOut(PassageFields):
     start: int
     end: int
     neighbors: list[str]

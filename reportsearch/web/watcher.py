@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from pathlib import Path
 from typing import Callable
 
+from ..store import manifest_version
+
 log = logging.getLogger("reportsearch")
 
 POLL_SECONDS = 1.0
-
-
-def manifest_version(index_dir: Path) -> int | None:
-    """The version the manifest on disk announces (None while it is missing or unreadable, e.g. mid-swap)."""
-    try:
-        return int(json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8")).get("version"))
-    except (OSError, ValueError, TypeError, AttributeError):
-        return None
 
 
 class IndexWatcher:
