@@ -101,6 +101,22 @@ def start_server(index_dir, tmp, *args, env=None):
     raise RuntimeError("server did not start in 180 s")
 
 
+def open_page(page, url, ready="html[data-rs-ready]", timeout=60_000):
+    """Go to `url` and wait until the app says it is ready (the search page sets `<html data-rs-ready>` after its
+    load events), not until the network goes quiet: `networkidle` timed out in CI on a page that had loaded. On a
+    timeout the error names the requests still open."""
+    pending = {}
+    page.on("request", lambda r: pending.__setitem__(id(r), r.url))
+    page.on("requestfinished", lambda r: pending.pop(id(r), None))
+    page.on("requestfailed", lambda r: pending.pop(id(r), None))
+    resp = page.goto(url, wait_until="load", timeout=timeout)
+    try:
+        page.locator(ready).first.wait_for(state="attached", timeout=timeout)
+    except Exception as e:
+        raise AssertionError(f"{url}: {ready} not seen in {timeout} ms; open requests: {sorted(pending.values())}") from e
+    return resp
+
+
 def stop_server(proc, log):
     proc.terminate()
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, open_page
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
@@ -35,7 +35,7 @@ def _search(page, text):
 def test_citizen_search_context_and_keyword_mode(server, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(server + "/", wait_until="networkidle")
+    open_page(page, server + "/")
     _search(page, "教育方面有哪些安排")
     card = page.locator("#rs-results .rs-card").filter(has=page.locator(".rs-crumb", has_text="坚持教育优先")).first
     card.wait_for(timeout=60_000)
@@ -61,7 +61,7 @@ def test_hostile_query_is_escaped(server, browser):
     page = browser.new_page()
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(server + "/", wait_until="networkidle")
+    open_page(page, server + "/")
     _search(page, "<script>alert(1)</script><img src=x onerror=alert(2)>")
     page.locator("#rs-results .rs-card, #rs-results .rs-empty, #rs-results .rs-notice").first.wait_for(timeout=60_000)
     page.wait_for_timeout(500)
@@ -72,7 +72,7 @@ def test_hostile_query_is_escaped(server, browser):
 
 def test_phone_width_and_outline(server, browser):
     page = browser.new_page(viewport={"width": 375, "height": 800}, device_scale_factor=2)
-    page.goto(server + "/", wait_until="networkidle")
+    open_page(page, server + "/")
     _search(page, "停车难怎么解决")
     page.locator("#rs-results .rs-card").first.wait_for(timeout=60_000)
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -92,7 +92,7 @@ def test_page_works_under_its_content_security_policy(server, browser):
     page.add_init_script(CSP_PROBE)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    resp = page.goto(server + "/", wait_until="networkidle")
+    resp = open_page(page, server + "/")
     csp = resp.headers["content-security-policy"]
     assert "default-src 'self'" in csp and "frame-ancestors" in csp
     assert resp.headers["x-content-type-options"] == "nosniff"
@@ -127,7 +127,7 @@ def test_staff_page_chart_tables_and_csv(staff_server, browser):
     page.add_init_script(CSP_PROBE)
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(base + "/staff", wait_until="networkidle")
+    open_page(page, base + "/staff", ready="#login #token")
     page.locator("#token").fill("wrong-token")
     page.locator("#login button[type=submit]").click()
     page.locator("#status", has_text="token").wait_for(timeout=10_000)
@@ -200,7 +200,7 @@ def test_report_filter_and_compare_by_year(library_server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(base + "/", wait_until="networkidle")
+    open_page(page, base + "/")
     labels = _report_options(page)
     assert labels == ["全部报告", "沁水县2024年政府工作报告", "沁水县2023年政府工作报告"], labels
     page.get_by_role("option", name="沁水县2024年政府工作报告", exact=True).click()
@@ -230,7 +230,7 @@ def test_report_filter_and_compare_by_year(library_server, browser):
     page.close()
 
     phone = browser.new_page(viewport={"width": 375, "height": 800}, device_scale_factor=2)
-    phone.goto(base + "/", wait_until="networkidle")
+    open_page(phone, base + "/")
     phone.get_by_role("tab", name="按年份对比").click()
     phone.locator("#rs-cquery textarea").fill(FIVE_G)
     phone.locator("#rs-compare-go").click()
@@ -249,7 +249,7 @@ def test_a_report_added_while_serving_is_listed_on_the_next_page_load(library_se
 
     base, index, tmp = library_server
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(base + "/", wait_until="networkidle")
+    open_page(page, base + "/")
     assert not any("2022" in t for t in _report_options(page))
     page.keyboard.press("Escape")
     v = requests.get(base + "/api/health", timeout=10).json()["version"]
@@ -259,7 +259,7 @@ def test_a_report_added_while_serving_is_listed_on_the_next_page_load(library_se
     while requests.get(base + "/api/health", timeout=10).json()["version"] == v and time.time() < deadline:
         time.sleep(0.2)
     fresh = browser.new_page(viewport={"width": 1280, "height": 900})
-    fresh.goto(base + "/", wait_until="networkidle")
+    open_page(fresh, base + "/")
     labels = _report_options(fresh)
     assert labels == ["全部报告", "沁水县2024年政府工作报告", "沁水县2023年政府工作报告", "沁水县2022年政府工作报告"], labels
     assert fresh.locator("#rs-section input").input_value() == "全部章节"

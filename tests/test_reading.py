@@ -122,12 +122,13 @@ def test_reading_view_permalinks_question_links_and_csv_in_a_browser(server, tmp
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     if not Path(chromium).exists() and not os.environ.get("CI"):
         pytest.skip("Debian chromium not installed (apt-get install -y chromium)")
+    from conftest import open_page
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--headless=new", "--disable-gpu"])
         page = b.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(server + "/", wait_until="networkidle")
+        open_page(page, server + "/")
         page.get_by_role("tab", name="目录").click()
         page.locator("#rs-outline a.rs-outline-link", has_text="（一）聚焦产业转型").first.click()
         reading = page.locator("#rs-reading .rs-reading")
@@ -140,14 +141,14 @@ def test_reading_view_permalinks_question_links_and_csv_in_a_browser(server, tmp
         pid = requests.get(server + "/api/search", params={"q": "新增5G基站65座", "k": 1, "mode": "keyword"},
                            timeout=60).json()["results"][0]["id"]
         fresh = b.new_page()
-        fresh.goto(f"{server}/?p={pid}", wait_until="networkidle")
+        open_page(fresh, f"{server}/?p={pid}")
         marked = fresh.locator(f"#rs-reading #p-{pid}.rs-highlight")
         marked.wait_for(timeout=60_000)
         assert "新增5G基站65座" in marked.inner_text() and fresh.locator("#rs-reading .rs-highlight").count() == 1
 
         asked = b.new_page()
-        asked.goto(server + "/?" + "q=%E4%BB%8A%E5%B9%B4%E8%A6%81%E6%96%B0%E5%BB%BA%E5%A4%9A%E5%B0%91%E4%B8%AA5G"
-                   "%E5%9F%BA%E7%AB%99&mode=keyword", wait_until="networkidle")
+        open_page(asked, server + "/?" + "q=%E4%BB%8A%E5%B9%B4%E8%A6%81%E6%96%B0%E5%BB%BA%E5%A4%9A%E5%B0%91%E4%B8%AA5G"
+                  "%E5%9F%BA%E7%AB%99&mode=keyword")
         asked.locator("#rs-results .rs-card").first.wait_for(timeout=60_000)
         assert asked.locator("#rs-results .rs-figure").first.inner_text() == "65座"
         assert asked.locator("#rs-query textarea").input_value() == "今年要新建多少个5G基站"

@@ -215,7 +215,7 @@ def create_ui(service) -> gr.Blocks:
         for trigger in (cbutton.click, cquery.submit):
             trigger(do_compare, [cquery], compared, concurrency_limit=UI_CONCURRENCY, concurrency_id="search",
                     api_name=False)
-        demo.load(current_choices, None, [section, report, outline, header], api_name=False)
+        choices_loaded = demo.load(current_choices, None, [section, report, outline, header], api_name=False)
 
         def open_link(request: gr.Request):
             """`/?p=` and `/?s=` open the reading view; `/?q=…&mode=…` runs the search on load."""
@@ -226,6 +226,9 @@ def create_ui(service) -> gr.Blocks:
             return (engine_reading_html(service.engine, params), gr.update(value=q) if q else gr.update(),
                     gr.update(value=label) if q else gr.update(), found, figures_tab_html(service.engine))
 
-        demo.load(open_link, None, [reading, query, mode, results, figures], api_name=False)
+        # `<html data-rs-ready>` once the page's own load events are done: a readiness signal for tests and probes
+        # that does not depend on the network going quiet
+        choices_loaded.then(open_link, None, [reading, query, mode, results, figures], api_name=False).then(
+            None, None, None, js="() => { document.documentElement.dataset.rsReady = '1'; }")
     demo.queue(default_concurrency_limit=UI_CONCURRENCY, max_size=64)
     return demo
