@@ -48,7 +48,8 @@ def wait_ready(base: str, proc, timeout: float = 300) -> None:
     raise SystemExit("server not ready in time")
 
 
-def start_server(index_dir: str | None = None, cache: bool = False, threads: int | None = None):
+def start_server(index_dir: str | None = None, cache: bool = False, threads: int | None = None,
+                 extra_args: tuple[str, ...] = ()):
     """`python serve.py` on a free loopback port; returns (process, base URL) once /api/health answers."""
     port = free_port()
     env = dict(os.environ)
@@ -59,6 +60,7 @@ def start_server(index_dir: str | None = None, cache: bool = False, threads: int
     cmd = [sys.executable, str(ROOT / "serve.py"), "--port", str(port)]
     if index_dir:
         cmd += ["--index-dir", str(index_dir)]
+    cmd += list(extra_args)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -120,6 +120,9 @@ def test_query_log_groups_prunes_and_cuts(tmp_path):
     assert top_after(log)["停车难怎么解决"] == 2
     with sqlite3.connect(db) as c:
         assert c.execute("SELECT top_ids FROM queries LIMIT 1").fetchone()[0] == '["a", "b", "c"]'
+        assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # commits without an fsync each
+    siblings = sorted(db.parent.glob(db.name + "*"))
+    assert len(siblings) == 3 and all(f.stat().st_mode & 0o077 == 0 for f in siblings), siblings  # -wal, -shm too
     log.close()
     assert QueryLog(db, days=30).summary(days=30)["searches"] == 6  # reopened: pruned at start, rest kept
 

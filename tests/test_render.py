@@ -131,3 +131,15 @@ def test_render_results_low_confidence_and_empty(small_engine):
     empty = render_results(e, SearchResponse(query="<x>", mode="keyword", notices=("<x>",)))
     assert "没有找到相关内容" in empty and "<x>" not in empty and "&lt;x&gt;" in empty
     parse(empty)
+
+
+def test_page_queue_polls_every_10_ms_not_every_1(small_engine):
+    """Gradio's queue polls for page events every 1 ms on Linux (~8% of a core on an idle server); the page
+    slows that to 10 ms through a private attribute of the pinned Gradio, so a Gradio upgrade that renames
+    it fails here instead of silently bringing the busy loop back."""
+    from reportsearch.web.service import Service
+    from reportsearch.web.ui import QUEUE_POLL_SECONDS, create_ui
+
+    demo = create_ui(Service(small_engine))
+    assert QUEUE_POLL_SECONDS == 0.01 and demo._queue.sleep_when_free == QUEUE_POLL_SECONDS
+    assert demo._queue.progress_update_sleep_when_free >= 0.05

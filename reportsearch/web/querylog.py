@@ -31,6 +31,7 @@ RETENTION_DAYS = 90
 PENDING = 1000  # rows waiting for the writer; more are dropped
 PRUNE_EVERY = 24 * 3600.0
 WAKE_SECONDS = 3600.0
+LINGER_SECONDS = 0.2  # after the first queued row, wait this long so that one commit writes many rows
 _TS = "%Y-%m-%d %H:%M"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS queries (
@@ -86,7 +87,12 @@ class QueryLog:
         self._writer.start()
 
     def _connect(self, timeout: float = 0.5) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
+        db = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
+        # WAL with synchronous=NORMAL: a commit appends to the log without an fsync (a power cut may lose the
+        # last rows of a query log, never corrupt it), and readers (the staff view) never block the writer
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
 
     @contextmanager
     def _session(self, timeout: float = 5.0):
@@ -123,6 +129,8 @@ class QueryLog:
         while True:
             try:
                 batch = [self._queue.get(timeout=WAKE_SECONDS)]  # wakes to prune even when nobody searches
+                if batch[0] is not None:
+                    time.sleep(LINGER_SECONDS)  # one commit for the rows of the next moment, not one per search
             except queue.Empty:
                 batch = []
             while len(batch) < 200:

@@ -1,0 +1,104 @@
+"""Where a real server's CPU goes: idle, per request (event-loop thread vs the rest), and the query log's cost.
+
+    python bench/server_cpu.py [--index-dir index] [--rounds 2]
+
+CPU comes from /proc (utime + stime per thread); the main thread runs uvicorn's event loop (HTTP parsing,
+FastAPI, middleware), the others are the search worker threads, the query-log writer and the index watcher.
+The query-log comparison starts one server per setting (log on, `--no-log`), alternating round by round (the
+machines are noisy), each under 8 clients x 25 distinct searches with the query-vector cache off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import statistics
+import time
+import urllib.parse
+
+from common import ROOT
+from load import questions, run_load, start_server, stop_server
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            f = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended
+            continue
+        out[int(tid)] = (int(f[11]) + int(f[12])) / TICK
+    return out
+
+
+def split(pid: int, before: dict, after: dict) -> tuple[float, float]:
+    """(main thread, other threads) CPU seconds between two snapshots."""
+    main = after.get(pid, 0) - before.get(pid, 0)
+    rest = sum(v - before.get(t, 0) for t, v in after.items() if t != pid)
+    return main, rest
+
+
+def idle(proc, seconds: float = 10) -> tuple[float, float]:
+    time.sleep(2)
+    a = thread_cpu(proc.pid)
+    time.sleep(seconds)
+    main, rest = split(proc.pid, a, thread_cpu(proc.pid))
+    return 100 * main / seconds, 100 * rest / seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--index-dir", default=str(ROOT / "index"))
+    ap.add_argument("--rounds", type=int, default=2)
+    args = ap.parse_args()
+    qs = questions()
+
+    proc, base = start_server(args.index_dir)
+    try:
+        m, r = idle(proc)
+        print(f"idle server: main thread {m:.1f}% of a core, other threads {r:.1f}%")
+        host, port = base.rsplit("//", 1)[1].split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        for mode in ("keyword", "hybrid"):
+            def get(q):
+                conn.request("GET", "/api/search?" + urllib.parse.urlencode({"q": q, "k": 5, "mode": mode}))
+                resp = conn.getresponse()
+                resp.read()
+                assert resp.status == 200, resp.status
+            for q in qs[:20]:
+                get(q)
+            a, t = thread_cpu(proc.pid), time.perf_counter()
+            for q in qs:
+                get(q)
+            wall = time.perf_counter() - t
+            main_s, rest_s = split(proc.pid, a, thread_cpu(proc.pid))
+            n = len(qs)
+            print(f"one client, {mode}: {1000 * wall / n:.1f} ms a request; server CPU a request: event loop "
+                  f"{1000 * main_s / n:.2f} ms, other threads {1000 * rest_s / n:.2f} ms")
+        conn.close()
+    finally:
+        stop_server(proc)
+
+    results = {}
+    for r in range(args.rounds):
+        for label in (("log", "no log") if r % 2 == 0 else ("no log", "log")):
+            extra = ("--no-log",) if label == "no log" else ()
+            proc, base = start_server(args.index_dir, extra_args=extra)
+            try:
+                run_load(base, qs[-16:], 2, 4)
+                lr = run_load(base, qs, 8, 25)
+            finally:
+                stop_server(proc)
+            results.setdefault(label, []).append(lr)
+            print(f"round {r + 1}, query {label}: {lr['rps']:.1f} req/s, p50 {lr['p50']:.1f} ms, "
+                  f"p95 {lr['p95']:.1f} ms, errors {len(lr['errors'])}")
+    for label, runs in results.items():
+        print(f"query {label}, median of {len(runs)}: {statistics.median(x['rps'] for x in runs):.1f} req/s, "
+              f"p50 {statistics.median(x['p50'] for x in runs):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
