@@ -348,6 +348,9 @@ def export_onnx(out: Path) -> None:
                           dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes})
     from onnxruntime.transformers import optimizer
 
+    for name in list(logging.root.manager.loggerDict):  # its modules log under bare names: fusion_*, onnx_model*
+        if name.startswith(("fusion", "onnx_model", "shape_infer", "symbolic_shape")):
+            logging.getLogger(name).setLevel(logging.ERROR)
     cfg = bert.config
     fused = optimizer.optimize_model(str(raw), model_type="bert", num_heads=cfg.num_attention_heads,
                                      hidden_size=cfg.hidden_size, opt_level=0, use_gpu=False)
