@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -61,6 +62,8 @@ def start_server(index_dir: str | None = None, cache: bool = False, threads: int
     if index_dir:
         cmd += ["--index-dir", str(index_dir)]
     cmd += list(extra_args)
+    if "--no-log" not in extra_args and "--log-db" not in extra_args:  # never into the site's real query log
+        cmd += ["--log-db", str(Path(tempfile.mkdtemp(prefix="bench-querylog-")) / "queries.sqlite3")]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -129,7 +129,7 @@ class QueryLog:
         while True:
             try:
                 batch = [self._queue.get(timeout=WAKE_SECONDS)]  # wakes to prune even when nobody searches
-                if batch[0] is not None:
+                if batch[0] is not None and self._queue.qsize() < 200:
                     time.sleep(LINGER_SECONDS)  # one commit for the rows of the next moment, not one per search
             except queue.Empty:
                 batch = []

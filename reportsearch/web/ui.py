@@ -241,7 +241,7 @@ QUEUE_POLL_SECONDS = 0.01
 def quieter_queue(demo) -> None:
     """Gradio's queue polls for new page events every 1 ms on Linux: 1,000 wake-ups a second that cost an idle
     server ~8% of a core and, under load, take the event loop (and the GIL) from the API. Every 10 ms is plenty
-    for events that take longer than that to run. A private attribute of the pinned Gradio; tests/test_public.py
+    for events that take longer than that to run. A private attribute of the pinned Gradio; tests/test_render.py
     checks it is still there."""
     q = getattr(demo, "_queue", None)
     for attr, seconds in (("sleep_when_free", QUEUE_POLL_SECONDS), ("progress_update_sleep_when_free", 0.05)):
