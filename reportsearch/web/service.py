@@ -14,6 +14,8 @@ from .slots import SearchSlots
 from .telemetry import Telemetry
 
 log = logging.getLogger(__name__)
+# a failed search's outcome label for /metrics, first match wins (as the except clauses it replaces did)
+_OUTCOMES = ((RateLimitedError, "rate_limited"), (BusyError, "busy"), (QueryError, "bad_request"))
 
 
 @dataclass
@@ -56,17 +58,8 @@ class Service:
                 t0 = time.perf_counter()
                 r = work(engine)
                 seconds = time.perf_counter() - t0
-        except RateLimitedError:
-            tm.search(source, "rate_limited")
-            raise
-        except BusyError:
-            tm.search(source, "busy")
-            raise
-        except QueryError:
-            tm.search(source, "bad_request")
-            raise
-        except Exception:
-            tm.search(source, "error")
+        except Exception as e:  # counted by outcome, then handed on to the edge that translates it
+            tm.search(source, next((label for cls, label in _OUTCOMES if isinstance(e, cls)), "error"))
             raise
         if isinstance(r, Comparison):  # logged as one search: unanswered when no report has an answer
             hits = [x.hit for x in r.reports if x.hit is not None]
