@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import re
-from functools import lru_cache
 
+from . import wordfreq
 from .textnorm import fold
 
 SCHEMES = ("bigram", "word", "bigram+word")
@@ -14,15 +13,6 @@ _RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:\.[0-
 # Question scaffolding that users type but reports never contain; dropped from keyword queries only.
 QUESTION_WORDS = ("有哪些", "哪些", "什么", "怎么样", "怎么", "如何", "多少", "几个", "是否", "有没有", "有无",
                   "请问", "吗", "呢", "方面", "情况", "的话")
-
-
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
 
 
 def _cjk(ch: str) -> bool:
@@ -43,7 +33,7 @@ def tokenize(text: str, scheme: str = DEFAULT_SCHEME, folded: bool = False) -> l
         if "bigram" in scheme:
             out.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
         if "word" in scheme:
-            out.extend(w for w in _jieba().lcut_for_search(run, HMM=False) if len(w) >= 2 or "bigram" not in scheme)
+            out.extend(w for w in wordfreq.default().segment(run) if len(w) >= 2 or "bigram" not in scheme)
     return out
 
 
@@ -74,7 +64,7 @@ def content_words(folded_query: str) -> list[str]:
             if run[0].isdigit():
                 out.append(run)
             continue
-        words = [w for w in _jieba().lcut(run, HMM=False) if len(w) >= 2]
+        words = [w for w in wordfreq.default().segment(run, search=False) if len(w) >= 2]
         if not words and len(run) >= 2:
             words = [run[i:i + 2] for i in range(len(run) - 1)]
         out.extend(words)
