@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .background import in_background
 from .chunking import BODY_CHARS, MAX_CHARS, chunk
 from .defaultmodel import sha256_file
 from .embedding import Embedder, load_embedder, requested_model
@@ -63,20 +64,29 @@ def ingest_paths(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAU
                  model: str | None = None, embedder: Embedder | None = None,
                  embed_input: str = DEFAULT_EMBED_INPUT, scheme: str = DEFAULT_SCHEME,
                  max_chars: int = MAX_CHARS, body_chars: int = BODY_CHARS, progress: bool = True,
-                 title: str | None = None, year: int | None = None, region: str | None = None) -> UpdateResult:
+                 title: str | None = None, year: int | None = None, region: str | None = None,
+                 sentence_vectors: str | None = None) -> UpdateResult:
     """Rebuild the index from these reports (`rebuild`), or add them to it, replacing reports of the same doc id.
+
+    `sentence_vectors`: "late" or "separate" (see library.update_index); None keeps the index's own kind, and a
+    new index takes "late" where the embedder can.
 
     Every file is read before anything is written: one bad file and the index stays as it was. Vectors the
     current index already holds are reused, and the model is loaded only if something new must be embedded.
     """
     check_index_dir(Path(index_dir))  # fail before any work, and before touching anything
     sources = find_sources(list(paths))
+    name = embedder.name if embedder is not None else requested_model(model)
+    if embedder is None and rebuild:  # a rebuild nearly always embeds: load the model while the reports are read
+        factory = in_background(load_embedder, model, None, "passage", name="model-load").result
+    else:
+        factory = lambda: embedder or load_embedder(model)  # noqa: E731 - only when something new is embedded
     reports = [prepare_report(src, max_chars=max_chars, body_chars=body_chars, title=title, year=year, region=region)
                for src in sources]
-    name = embedder.name if embedder is not None else requested_model(model)
-    return update_index(index_dir, add=reports, rebuild=rebuild, embedder_factory=lambda: embedder or
-                        load_embedder(model), model_name=name, embed_input=embed_input, scheme=scheme,
-                        chunking={"max_chars": max_chars, "body_chars": body_chars}, progress=progress)
+    return update_index(index_dir, add=reports, rebuild=rebuild, embedder_factory=factory,
+                        model_name=name, embed_input=embed_input, scheme=scheme,
+                        chunking={"max_chars": max_chars, "body_chars": body_chars}, progress=progress,
+                        sentence_vectors=sentence_vectors)
 
 
 def remove_reports(doc_ids: Sequence[str], index_dir: str | Path = DEFAULT_INDEX) -> UpdateResult:

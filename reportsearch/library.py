@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .answer import sentence_spans
+from .background import in_background
 from .defaultmodel import folder_lock
 from .dense import DenseIndex
 from .embedders import Embedder
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 
 EMBED_INPUTS = ("text", "titles+text")
 DEFAULT_EMBED_INPUT = "titles+text"  # chosen on the dev questions, see models.md
+# How vectors are made, beyond the model: raised when that changes, so the cache of an older index is not reused
+# (2: passages one per run, sentence vectors pooled from them).
+EMBEDDING_PROCEDURE = 2
 
 
 @dataclass
@@ -43,8 +47,9 @@ class UpdateResult:
     """What an ingest command did, for its one-line summary and for tests."""
 
     manifest: dict
-    embedded: int = 0
-    reused: int = 0
+    embedded: int = 0  # texts the model ran on
+    pooled: int = 0  # sentence vectors taken from those runs (late chunking)
+    reused: int = 0  # vectors taken from the current index
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -55,10 +60,15 @@ class UpdateResult:
     def count(self) -> int:
         return int(self.manifest["count"])
 
+    def vectors(self) -> str:
+        """`embedded 169 new texts (+410 sentence vectors from the same run), reused 0`"""
+        pooled = f" (+{self.pooled} sentence vectors from the same run)" if self.pooled else ""
+        return f"embedded {self.embedded} new texts{pooled}, reused {self.reused}"
+
     def summary(self) -> str:
         parts = [f"{what} {', '.join(docs)}" for what, docs in (("added", self.added), ("replaced", self.replaced),
                  ("unchanged", self.unchanged), ("removed", self.removed)) if docs]
-        return (f"{'; '.join(parts) or 'no change'}: embedded {self.embedded} new texts, reused {self.reused}; "
+        return (f"{'; '.join(parts) or 'no change'}: {self.vectors()}; "
                 f"index version {self.manifest.get('version')} holds {len(self.manifest.get('reports', []))} "
                 f"report(s), {self.count} passages ({self.seconds:.1f} s)")
 
@@ -122,21 +132,27 @@ def _existing(index_dir: Path, rebuild: bool) -> IndexStore | None:
 def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remove: Sequence[str] = (), *,
                  rebuild: bool = False, embedder_factory: Callable[[], Embedder], model_name: str,
                  embed_input: str = DEFAULT_EMBED_INPUT, scheme: str, chunking: dict,
-                 progress: bool = True) -> UpdateResult:
+                 progress: bool = True, sentence_vectors: str | None = None) -> UpdateResult:
     """Write the next version of the index: the current reports (none when `rebuild`), minus `remove`, with `add`
     added or replacing the report of the same doc id. Vectors already in the current index are reused; the model
     is loaded only when there is something new to embed. Nothing is written unless every step succeeds.
+
+    Answer sentences get vectors `late` (pooled from their passage's run: one model pass, needs an embedder with
+    `encode_passages_and_spans`) or `separate` (each sentence embedded on its own). None: the current index's
+    kind when it is kept (its vectors are reused), else late where the embedder can.
     """
+    if sentence_vectors not in (None, "late", "separate"):
+        raise InputError(f"sentence vectors are `late` or `separate`, not {sentence_vectors!r}")
     index_dir = Path(index_dir)
     check_index_dir(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     with folder_lock(index_dir):  # one writer at a time: two `add`s must not both write version N + 1
         return _update(index_dir, add, remove, rebuild, embedder_factory, model_name, embed_input, scheme,
-                       chunking, progress)
+                       sentence_vectors, chunking, progress)
 
 
-def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name, embed_input, scheme, chunking,
-            progress) -> UpdateResult:
+def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name, embed_input, scheme,
+            sentence_vectors, chunking, progress) -> UpdateResult:
     t0 = time.perf_counter()
     current = _existing(index_dir, rebuild)
     if current is not None and not rebuild and current.manifest.get("model") != model_name:
@@ -192,28 +208,49 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
         result.seconds = time.perf_counter() - t0
         return result
 
-    cache = _cached_vectors(current) if current is not None and current.manifest.get("model") == model_name else {}
+    reusable = (current is not None and current.manifest.get("model") == model_name
+                and current.manifest.get("embedding") == EMBEDDING_PROCEDURE)
+    cache = _cached_vectors(current) if reusable else {}
     loaded: list[Embedder] = []
+
+    def embedder() -> Embedder:
+        if not loaded:
+            loaded.append(embedder_factory())
+        return loaded[0]
 
     def vectors_for(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         keys = cache_keys(texts, model_name)
         missing = list({bytes(k): i for i, k in enumerate(keys) if bytes(k) not in cache}.values())  # each once
         if missing:
-            if not loaded:
-                loaded.append(embedder_factory())
-            log.info("embedding %d new texts with %s", len(missing), loaded[0].name)
-            fresh = loaded[0].encode_passages([texts[i] for i in missing], progress=progress)
+            log.info("embedding %d new texts with %s", len(missing), embedder().name)
+            fresh = embedder().encode_passages([texts[i] for i in missing], progress=progress)
             for i, v in zip(missing, fresh):
                 cache[bytes(keys[i])] = v
         result.embedded += len(missing)
         result.reused += len(texts) - len(missing)
-        if not texts:
-            return np.zeros((0, _dim(cache, loaded)), np.float32), np.zeros(0, "S20")
-        return np.stack([cache[bytes(k)] for k in keys]).astype(np.float32), keys
+        return _stack(cache, keys, loaded), keys
 
-    vectors, pkeys = vectors_for([embedding_text(p, embed_input) for p in passages])
+    ptexts = [embedding_text(p, embed_input) for p in passages]
     sent_texts, sent_rows = sentence_table(passages)
-    sent_vecs, skeys = vectors_for(sent_texts)
+    can_pool = lambda: hasattr(embedder(), "encode_passages_and_spans")  # noqa: E731 - loads the model
+    if sentence_vectors is None:
+        if not rebuild and current is not None and current.manifest.get("model") == model_name:
+            sentence_vectors = current.manifest.get("sentence_vectors", "separate")  # kept: its vectors are reused
+        else:
+            sentence_vectors = "late" if can_pool() else "separate"
+    elif sentence_vectors == "late" and not can_pool():
+        raise InputError(f"late sentence vectors need a model run on onnxruntime (the default model); "
+                         f"{model_name!r} runs on sentence-transformers: use --sentence-vectors separate")
+    late = sentence_vectors == "late"
+    # the keyword index is built (Python, mostly) while the model runs (onnxruntime, without the GIL)
+    keyword_job = in_background(KeywordIndex.build, [p.text for p in passages], scheme,
+                                known=_known_tokens(current, scheme), name="keyword-index")
+    if late:
+        vectors, pkeys, sent_vecs, skeys = _late_vectors(passages, ptexts, sent_rows, cache, model_name, embedder,
+                                                         result, progress)
+    else:
+        vectors, pkeys = vectors_for(ptexts)
+        sent_vecs, skeys = vectors_for(sent_texts)
     if loaded:
         prompts, backend = getattr(loaded[0], "prompts", {}), getattr(loaded[0], "backend", None)
     else:
@@ -222,12 +259,13 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
         "model": model_name, "dim": int(vectors.shape[1]), "prompts": prompts, "reports": reports,
         "sources": [{"path": r["source"], "sha256": r["sha256"]} for r in reports if r.get("source")],
         "chunking": dict(chunking, embed_input=embed_input), "keyword": {"scheme": scheme},
+        "sentence_vectors": "late" if late else "separate", "embedding": EMBEDDING_PROCEDURE,
     }
     if backend:
         manifest["backend"] = backend
     dense = DenseIndex.build(vectors)
     manifest["dense"] = {"kind": dense.kind}
-    keyword = KeywordIndex.build([p.text for p in passages], scheme=scheme, known=_known_tokens(current, scheme))
+    keyword = keyword_job.result()
     result.manifest = write_index(index_dir, manifest, passages, dense, keyword, sent_vecs, sent_rows, docs_info,
                                   passage_keys=pkeys, sentence_keys=skeys)
     result.seconds = time.perf_counter() - t0
@@ -245,5 +283,53 @@ def _known_tokens(store: IndexStore | None, scheme: str) -> dict[str, list[str]]
     return {p.text: toks for p, toks in zip(store.passages, tokens)}
 
 
-def _dim(cache: dict, loaded: list) -> int:
-    return len(next(iter(cache.values()))) if cache else int(loaded[0].dim)
+def _stack(cache: dict, keys: np.ndarray, loaded: list) -> np.ndarray:
+    if not len(keys):
+        return np.zeros((0, len(next(iter(cache.values()))) if cache else int(loaded[0].dim)), np.float32)
+    return np.stack([cache[bytes(k)] for k in keys]).astype(np.float32)
+
+
+def span_keys(ptexts: Sequence[str], rows: np.ndarray, model: str) -> np.ndarray:
+    """Cache keys of late-chunked sentence vectors: SHA-1 of (model, the span, its passage's embedding text).
+    Such a vector depends on the whole passage, so the same sentence in another passage is another key."""
+    prefix = (model + "\x1flate\x1f").encode("utf-8")
+    return np.array([hashlib.sha1(prefix + f"{a}:{b}\x1f{ptexts[i]}".encode("utf-8")).digest()
+                     for i, a, b in rows.tolist()], dtype="S20")
+
+
+def _late_vectors(passages, ptexts, sent_rows, cache, model_name, embedder, result, progress):
+    """Passage and sentence vectors from one model run per passage (see OnnxEmbedder.encode_passages_and_spans):
+    a passage runs again when its own vector or any of its sentences' is not in the cache."""
+    pkeys, skeys = cache_keys(ptexts, model_name), span_keys(ptexts, sent_rows, model_name)
+    sents_of: list[list[int]] = [[] for _ in passages]
+    for s, i in enumerate(sent_rows[:, 0].tolist()):
+        sents_of[i].append(s)
+    need: dict[bytes, int] = {}
+    for i, k in enumerate(pkeys):
+        if bytes(k) not in cache or any(bytes(skeys[s]) not in cache for s in sents_of[i]):
+            need.setdefault(bytes(k), i)
+    rows = list(need.values())
+    if rows:
+        log.info("embedding %d new texts with %s; their sentence vectors come from the same run",
+                 len(rows), embedder().name)
+        spans = []
+        for i in rows:
+            off = len(ptexts[i]) - len(passages[i].text)  # the embedding text ends with the passage text
+            spans.append([(off + int(sent_rows[s, 1]), off + int(sent_rows[s, 2])) for s in sents_of[i]])
+        texts = [ptexts[i] for i in rows]
+        if hasattr(embedder(), "encode_passages_and_spans"):
+            vecs, span_vecs = embedder().encode_passages_and_spans(texts, spans, progress=progress)
+        else:  # a late index extended by an embedder that cannot pool (the default model's torch variant)
+            log.warning("%s cannot pool sentence vectors from its passage runs; embedding %d passages' sentences "
+                        "on their own", embedder().name, len(rows))
+            vecs = embedder().encode_passages(texts, progress=progress)
+            span_vecs = [embedder().encode_passages([t[a:b] for a, b in sp]) for t, sp in zip(texts, spans)]
+        for i, v, svs in zip(rows, vecs, span_vecs):
+            cache[bytes(pkeys[i])] = v
+            for s, sv in zip(sents_of[i], svs):
+                cache[bytes(skeys[s])] = sv
+    result.embedded += len(rows)
+    result.pooled += sum(len(sents_of[i]) for i in rows)
+    result.reused += len(pkeys) + len(skeys) - len(rows) - sum(len(sents_of[i]) for i in rows)
+    loaded = [embedder()] if not cache else []
+    return _stack(cache, pkeys, loaded), pkeys, _stack(cache, skeys, loaded), skeys

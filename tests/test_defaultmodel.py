@@ -232,3 +232,37 @@ def test_onnx_embedder_without_the_sentencepiece_copy_uses_tokenizer_json(real_e
     texts = ["query: " + q for q in QUERIES[:5]] + ["passage: " + _lengths_texts()[-1]]
     assert plain.token_ids(texts) == real_embedder.token_ids(texts)
     assert (plain.encode_queries(QUERIES[:3]) * real_embedder.encode_queries(QUERIES[:3])).sum(1).min() > 0.9999
+
+
+def test_late_chunking_pools_each_sentence_from_its_passage_run(real_embedder):
+    """Sentence vectors come from the passage's own run: the passage vector is the plain one, and each span's
+    vector is the mean of exactly its tokens (multi-byte, full-width, Latin and emoji text map right), and a span
+    past the 512-token limit is embedded on its own. Late vectors carry their passage's context, so they are
+    nearer each other than separately embedded sentences are (models.md measures what that costs)."""
+    from reportsearch.answer import sentence_spans
+
+    odd = "建设健康沁水。新增５Ｇ基站６５座，ＡＢＣ园区投资13710万元；😀表情也算。"
+    ps = [p.text for p in chunk(parse_file(REPORT))][:12] + [odd]
+    spans = [sentence_spans(p) for p in ps]
+    vecs, span_vecs = real_embedder.encode_passages_and_spans(ps, spans)
+    assert (vecs * real_embedder.encode_passages(ps)).sum(1).min() > 0.9999
+    assert [len(v) for v in span_vecs] == [len(s) for s in spans] and len(spans[-1]) == 3
+
+    hidden, _ = real_embedder._run(real_embedder._session(2), real_embedder.token_ids(["passage: " + odd]))
+    _, (mine,) = real_embedder.encode_passages_and_spans([odd], [spans[-1] + [(0, len(odd))]])
+    n_tokens = [len(real_embedder.token_ids(["passage: " + odd[:b]])[0]) - 1 for _, b in spans[-1]]  # no </s>
+    assert n_tokens[-1] == hidden.shape[1] - 1  # sentence ends fall on token boundaries here
+    bounds = [4] + n_tokens  # `<s> ▁passage : ▁` come first
+    for k, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        expect = hidden[0, a:b].mean(0)
+        assert float(mine[k] @ (expect / np.linalg.norm(expect))) > 0.9999, k
+    expect = hidden[0, 4:-1].mean(0)  # the whole text: every token but the prompt's and </s>
+    assert float(mine[-1] @ (expect / np.linalg.norm(expect))) > 0.9999
+
+    alone = real_embedder.encode_passages([p[a:b] for p, sp in zip(ps, spans) for a, b in sp])
+    assert (np.concatenate(span_vecs) * alone).sum(1).min() > 0.8  # still about the same sentence
+
+    long = "".join(ps) * 3  # far past 512 tokens: the last sentence lies beyond the model's window
+    a, b = sentence_spans(long)[-1]
+    _, (tail,) = real_embedder.encode_passages_and_spans([long], [[(a, b)]])
+    assert float(tail[0] @ real_embedder.encode_passages([long[a:b]])[0]) > 0.9999

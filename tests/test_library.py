@@ -264,3 +264,38 @@ def test_concurrent_writers_lose_no_report(lib):
     store = load_index(index)
     assert [r["doc"] for r in store.manifest["reports"]][0] == "a" and store.version == 4
     assert sorted(r["doc"] for r in store.manifest["reports"]) == ["a", "b", "c", "d"]
+
+
+def test_sentence_vectors_come_from_the_passage_run_with_the_default_model(lib, real_embedder):
+    """The ONNX default model reads each passage once (its sentences' vectors are pooled from that run); the
+    index records it; an unchanged re-add reuses every vector; `separate` embeds sentences on their own."""
+    src, index = lib
+    r = ingest_paths([src / "a.txt"], index, rebuild=False, embedder=real_embedder, progress=False)
+    store = load_index(index)
+    assert store.manifest["sentence_vectors"] == "late"
+    assert r.embedded == store.count and r.pooled == len(store.sentence_rows) > store.count and r.reused == 0
+    assert "sentence vectors from the same run" in r.summary()
+    passage_vecs = store.dense.index.reconstruct_n(0, store.count)
+    assert np.allclose(passage_vecs, real_embedder.encode_passages([p.text for p in store.passages]), atol=1e-5)
+    again = ingest_paths([src / "a.txt"], index, rebuild=False, embedder=real_embedder, progress=False)
+    assert again.embedded == again.pooled == 0 and again.reused == store.count + len(store.sentence_rows)
+
+    sep = ingest_paths([src / "a.txt"], index, rebuild=True, embedder=real_embedder, progress=False,
+                       sentence_vectors="separate")
+    plain = load_index(index)
+    assert plain.manifest["sentence_vectors"] == "separate" and sep.pooled == 0
+    # the passage vectors are the same in both kinds and are reused; every sentence runs on its own
+    assert sep.reused == plain.count and sep.embedded == len(plain.sentence_rows)
+    texts = [plain.passages[i].text[a:b] for i, a, b in plain.sentence_rows.tolist()]
+    assert np.allclose(plain.sentence_vectors, real_embedder.encode_passages(texts), atol=1e-5)
+    b = ingest_paths([src / "b.txt"], index, rebuild=False, embedder=real_embedder, progress=False)  # kind kept
+    assert load_index(index).manifest["sentence_vectors"] == "separate" and b.pooled == 0
+
+
+def test_late_sentence_vectors_need_an_embedder_that_can_pool(lib):
+    src, index = lib
+    r, _ = add([src / "a.txt"], index)
+    assert r.manifest["sentence_vectors"] == "separate"  # the fake embedder cannot pool: the default follows
+    with pytest.raises(InputError, match="late sentence vectors need"):
+        ingest_paths([src / "b.txt"], index, embedder=CountingEmbedder(), progress=False, sentence_vectors="late")
+    assert [d["doc"] for d in load_index(index).manifest["reports"]] == ["a"]

@@ -60,9 +60,10 @@ def default_variant(variant: str | None = None) -> str:
     return v
 
 
-def load_embedder(spec: str | None = None, variant: str | None = None) -> Embedder:
+def load_embedder(spec: str | None = None, variant: str | None = None, warm: str = "query") -> Embedder:
     """The embedder for a model name. The offline default runs on onnxruntime unless the variant is `torch`;
-    torch (and sentence-transformers) is imported only on the torch path."""
+    torch (and sentence-transformers) is imported only on the torch path. `warm`: which onnxruntime session
+    starts loading now, "query" (serving) or "passage" (ingest)."""
     name = requested_model(spec)
     if name == DEFAULT_MODEL_ID:
         v = default_variant(variant)
@@ -71,7 +72,7 @@ def load_embedder(spec: str | None = None, variant: str | None = None) -> Embedd
             from .onnx import OnnxEmbedder
 
             folder = ensure_default_model()
-            return OnnxEmbedder(name, folder, ONNX_INT8 if v == "int8" else ONNX_FP32, PROMPTS, variant=v,
+            return OnnxEmbedder(name, folder, ONNX_INT8 if v == "int8" else ONNX_FP32, PROMPTS, variant=v, warm=warm,
                                 spm_file=SPM_FILE)
     from .sentence_transformer import SentenceTransformerEmbedder
 

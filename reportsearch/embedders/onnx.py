@@ -8,10 +8,12 @@ import threading
 from concurrent.futures import Future
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Sequence
 
 import numpy as np
 
+from ..background import in_background
 from ..errors import ModelError
 
 THREADS_ENV = "REPORTSEARCH_ORT_THREADS"
@@ -35,11 +37,16 @@ class OnnxEmbedder:
     Queries run on one intra-op thread: under load each concurrent search then keeps one core busy instead of
     several searches fighting over the same cores (see bench/search.py). Passages (ingest) use every core.
     `$REPORTSEARCH_ORT_THREADS` overrides the query setting.
+
+    Passages run one at a time by default (`batch_size=1`): int8 activations are quantized per run, so in a
+    batch a text's vector moves with its batch partners and their padding (cosine ~0.998). Alone, a passage
+    gets the same vector in a full build as in an `add`, just as a query is always embedded alone; on two
+    cores that is no slower than batches of 32 (models.md).
     """
 
     def __init__(self, name: str, folder: str | Path, onnx_file: str, prompts: dict[str, str],
-                 variant: str = "", batch_size: int = 32, query_threads: int | None = None,
-                 spm_file: str | None = None):
+                 variant: str = "", batch_size: int = 1, query_threads: int | None = None,
+                 spm_file: str | None = None, warm: str = "query"):
         self.name = name
         self.folder = Path(folder)
         self.path = self.folder / onnx_file
@@ -47,31 +54,46 @@ class OnnxEmbedder:
         self.prompts = dict(prompts)
         self.batch_size = batch_size
         self.query_threads = query_threads or _threads(1)
+        self.passage_threads = os.cpu_count() or 1
         self._sessions: dict[int, Future] = {}
         self._lock = threading.Lock()
         if not self.path.is_file():
             raise ModelError(f"cannot load embedding model {name!r}: {self.path} is missing")
-        # onnxruntime builds its session without holding the GIL: start it now, in the background, while this
-        # thread loads the tokenizer (and the caller the index); the first encode waits for it
-        self._future(self.query_threads)
-        self.spm = self.tokenizer = None
+        # onnxruntime builds its session, and sentencepiece loads its model, mostly without holding the GIL: both
+        # start now, in the background, while the caller loads the index (or reads reports); the first encode
+        # waits for them
+        self._future(self.query_threads if warm == "query" else self.passage_threads)
+        use_spm = bool(spm_file) and (self.folder / spm_file).is_file()
+        if not use_spm and not (self.folder / "tokenizer.json").is_file():
+            raise ModelError(f"cannot load the tokenizer of {name!r}: {self.folder}/tokenizer.json is missing")
+        self._tok = in_background(self._load_tokenizer, str(self.folder / spm_file) if use_spm else None,
+                                name="tokenizer-load")
+        self.dim = _hidden_size(self.folder) or int(self.encode_queries(["x"]).shape[1])
+
+    def _load_tokenizer(self, spm_path: str | None) -> SimpleNamespace:
         try:
-            if spm_file and (self.folder / spm_file).is_file():
+            if spm_path:
                 import sentencepiece
 
-                self.spm = sentencepiece.SentencePieceProcessor(model_file=str(self.folder / spm_file))
-                self.bos, self.eos, self.pad_id = self.spm.bos_id(), self.spm.eos_id(), self.spm.pad_id()
-            else:
-                from tokenizers import Tokenizer
+                spm = sentencepiece.SentencePieceProcessor(model_file=spm_path)
+                return SimpleNamespace(spm=spm, tokenizer=None, bos=spm.bos_id(), eos=spm.eos_id(),
+                                       pad_id=spm.pad_id())
+            from tokenizers import Tokenizer
 
-                self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
-                self.tokenizer.no_padding()
-                self.tokenizer.enable_truncation(MAX_TOKENS)
-                pad = self.tokenizer.token_to_id("<pad>")
-                self.pad_id = 1 if pad is None else pad
+            tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+            tok.no_padding()
+            tok.enable_truncation(MAX_TOKENS)
+            pad = tok.token_to_id("<pad>")
+            return SimpleNamespace(spm=None, tokenizer=tok, bos=None, eos=None, pad_id=1 if pad is None else pad)
         except Exception as e:
-            raise ModelError(f"cannot load the tokenizer of {name!r} from {self.folder}: {e}") from e
-        self.dim = _hidden_size(self.folder) or int(self.encode_queries(["x"]).shape[1])
+            raise ModelError(f"cannot load the tokenizer of {self.name!r} from {self.folder}: {e}") from e
+
+    # the tokenizer's parts; each waits for the background load (and raises its ModelError)
+    spm = property(lambda self: self._tok.result().spm, doc="the sentencepiece copy of the pieces, or None")
+    tokenizer = property(lambda self: self._tok.result().tokenizer, doc="the fast tokenizer when no spm copy")
+    bos = property(lambda self: self._tok.result().bos)
+    eos = property(lambda self: self._tok.result().eos)
+    pad_id = property(lambda self: self._tok.result().pad_id)
 
     @property
     def backend(self) -> dict:
@@ -82,16 +104,9 @@ class OnnxEmbedder:
         with self._lock:
             fut = self._sessions.get(threads)
             if fut is None:
-                fut = self._sessions[threads] = Future()
-                threading.Thread(target=self._create, args=(threads, fut), daemon=True,
-                                 name=f"onnxruntime-session-{threads}").start()
+                fut = self._sessions[threads] = in_background(self._new_session, threads,
+                                                            name=f"onnxruntime-session-{threads}")
             return fut
-
-    def _create(self, threads: int, fut: Future) -> None:
-        try:
-            fut.set_result(self._new_session(threads))
-        except BaseException as e:  # handed to whoever waits for the session
-            fut.set_exception(e)
 
     def _new_session(self, threads: int):
         try:
@@ -119,46 +134,90 @@ class OnnxEmbedder:
             return [[self.bos, *ids[:MAX_TOKENS - 2], self.eos] for ids in self.spm.encode(list(texts), out_type=int)]
         return [e.ids for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=True)]
 
-    def _batch(self, sess, texts: list[str], run_options=None) -> np.ndarray:
-        encs = self.token_ids(texts)
+    def _run(self, sess, encs: list[list[int]], run_options=None) -> tuple[np.ndarray, np.ndarray]:
+        """Token states (batch, tokens, dim) and the attention mask of one padded batch."""
         n = max(len(e) for e in encs)
         ids = np.full((len(encs), n), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(encs), n), dtype=np.int64)
         for r, e in enumerate(encs):
             ids[r, :len(e)] = e
             mask[r, :len(e)] = 1
-        hidden = sess.run(None, {"input_ids": ids, "attention_mask": mask}, run_options)[0]
-        m = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return sess.run(None, {"input_ids": ids, "attention_mask": mask}, run_options)[0], mask
 
-    def _encode(self, texts: Sequence[str], kind: str, threads: int, progress: bool = False,
-                run_options=None) -> np.ndarray:
-        prompt = self.prompts.get(kind, "")
-        texts = [prompt + t for t in texts]
-        dim = getattr(self, "dim", 0)
-        if not texts:
-            return np.zeros((0, dim), dtype=np.float32)
+    def _batches(self, encs: list[list[int]], threads: int, progress: bool = False, run_options=None,
+                 lengths: Sequence[int] | None = None):
+        """(rows, token states, mask) per batch; similar `lengths` (default: token counts) share a batch."""
         sess = self._session(threads)
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch: less padding
-        out = [None] * len(texts)
-        starts = range(0, len(texts), self.batch_size)
+        order = np.argsort([-n for n in (lengths or [len(e) for e in encs])], kind="stable")
+        starts = range(0, len(encs), self.batch_size)
         if progress:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="embedding", unit="batch")
         for s in starts:
             rows = order[s:s + self.batch_size]
-            vecs = self._batch(sess, [texts[i] for i in rows], run_options)
-            for i, v in zip(rows, vecs):
-                out[i] = v
-        return np.asarray(out, dtype=np.float32)
+            hidden, mask = self._run(sess, [encs[i] for i in rows], run_options)
+            yield rows, hidden, mask
+
+    def _encode(self, texts: Sequence[str], kind: str, threads: int, progress: bool = False,
+                run_options=None) -> np.ndarray:
+        out = np.zeros((len(texts), getattr(self, "dim", 0)), dtype=np.float32)
+        if not texts:
+            return out
+        prompt = self.prompts.get(kind, "")
+        # batches by character length, as the index's vectors always were: int8 activations are quantized per
+        # batch, so a text's batch partners move its vector a little (cosine ~0.998)
+        for rows, hidden, mask in self._batches(self.token_ids([prompt + t for t in texts]), threads, progress,
+                                                run_options, lengths=[len(t) for t in texts]):
+            if out.shape[1] != hidden.shape[2]:  # the first encode, which finds `dim`
+                out = np.zeros((len(texts), hidden.shape[2]), dtype=np.float32)
+            out[rows] = _mean_pool(hidden, mask)
+        return out
+
+    def encode_passages_and_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                                  progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors and, from the same run, one vector per (start, end) character span of each passage
+        ("late chunking"): the mean of the span's token states, normalized. The model reads each passage once;
+        its sentences are not embedded again on their own, and each keeps its passage as context.
+
+        Needs the sentencepiece tokenizer (it gives each token's place in the text); without it, and for a span
+        that runs past the 512-token limit, the span's text is embedded on its own.
+        """
+        dim = self.dim
+        if self.spm is None or not texts:
+            return (self.encode_passages(texts, progress),
+                    [self.encode_passages([t[a:b] for a, b in sp]) for t, sp in zip(texts, spans)])
+        prompt = self.prompts.get("passage", "")
+        base = len(prompt.encode("utf-8"))
+        protos = self.spm.encode([prompt + t for t in texts], return_type="proto")
+        encs = [[self.bos, *[x.id for x in pr.pieces[:MAX_TOKENS - 2]], self.eos] for pr in protos]
+        vecs = np.zeros((len(texts), dim), dtype=np.float32)
+        span_vecs = [np.zeros((len(sp), dim), dtype=np.float32) for sp in spans]
+        alone: list[tuple[int, int]] = []  # (text, span) embedded on their own
+        for rows, hidden, mask in self._batches(encs, self.passage_threads, progress, lengths=[len(t) for t in texts]):
+            vecs[rows] = _mean_pool(hidden, mask)
+            for r, i in enumerate(rows):
+                pieces = [(x.begin, x.end) for x in protos[i].pieces]  # byte offsets into prompt + text
+                for j, (a, b) in enumerate(spans[i]):
+                    ba = base + len(texts[i][:a].encode("utf-8"))
+                    bb = base + len(texts[i][:b].encode("utf-8"))
+                    toks = [k + 1 for k, (x, y) in enumerate(pieces) if y > ba and x < bb]  # +1: after <s>
+                    if not toks or toks[-1] > MAX_TOKENS - 2:
+                        alone.append((i, j))
+                        continue
+                    v = hidden[r, toks].mean(0)
+                    span_vecs[i][j] = v / max(float(np.linalg.norm(v)), 1e-12)
+        if alone:
+            fresh = self.encode_passages([texts[i][spans[i][j][0]:spans[i][j][1]] for i, j in alone])
+            for (i, j), v in zip(alone, fresh):
+                span_vecs[i][j] = v
+        return vecs, span_vecs
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, "query", self.query_threads, run_options=_shrinking_run())
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        return self._encode(texts, "passage", os.cpu_count() or 1, progress)
+        return self._encode(texts, "passage", self.passage_threads, progress)
 
 
 @lru_cache(maxsize=1)
@@ -170,6 +229,12 @@ def _shrinking_run():
     ro = ort.RunOptions()
     ro.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
     return ro
+
+
+def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    m = mask[:, :, None].astype(np.float32)
+    pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+    return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
 
 def _hidden_size(folder: Path) -> int | None:

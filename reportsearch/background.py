@@ -1,0 +1,23 @@
+"""Start a slow load (a model, a tokenizer) in a thread and collect its result, or its error, later."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+
+
+def in_background(fn, *args, name: str, **kwargs) -> Future:
+    """Run `fn(*args, **kwargs)` in a thread; its result, or its exception, goes to whoever waits on the Future.
+
+    Not a daemon: a process that fails meanwhile waits for the load to end before it exits. Killing onnxruntime
+    while it builds a session aborts the process ("terminate called without an active exception")."""
+    fut: Future = Future()
+
+    def run():
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as e:  # handed to whoever asks for the result
+            fut.set_exception(e)
+
+    threading.Thread(target=run, name=name).start()
+    return fut
