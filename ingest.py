@@ -1,6 +1,6 @@
 """Build the search index from government reports: python ingest.py [PATH ...] [--index-dir index] [--model M]."""
 
-from reportsearch.cli import ingest_main
+from reportsearch.cli import exit_now, ingest_main
 
 if __name__ == "__main__":
-    raise SystemExit(ingest_main())
+    exit_now(ingest_main())

@@ -1,6 +1,6 @@
 """Serve the report search page and JSON API, or answer queries: python serve.py [--query Q | --queries F]."""
 
-from reportsearch.cli import serve_main
+from reportsearch.cli import exit_now, serve_main
 
 if __name__ == "__main__":
-    raise SystemExit(serve_main())
+    exit_now(serve_main())
