@@ -21,7 +21,7 @@ from .fusion import fuse, ranking
 from .glossary import expand, load_glossary
 from .keyword import top_k as top_scores
 from .records import Answer, Comparison, Hit, ReportHit, SearchResponse
-from .store import IndexStore, load_index
+from .store import IndexStore, load_index, read_manifest
 from .textnorm import fold
 from .timeref import prefer_time, question_time
 from .tokenize import content_words, query_terms, strip_question_words, tokenize
@@ -145,12 +145,14 @@ class SearchEngine:
     @classmethod
     def load(cls, index_dir: str | Path, model: str | None = None, config: EngineConfig | None = None,
              embedder: Embedder | None = None) -> "SearchEngine":
-        store = load_index(Path(index_dir))
-        built_with = store.manifest.get("model")
+        built_with = read_manifest(Path(index_dir)).get("model")
         if model and requested_model(model) != built_with:
             raise IndexMismatchError(f"the index was built with {built_with!r}, not {model!r}; "
                                      f"run `python ingest.py --model {model}` to rebuild it")
-        embedder = embedder or load_embedder(built_with)
+        embedder = embedder or load_embedder(built_with)  # the ONNX model loads in the background meanwhile
+        store = load_index(Path(index_dir))
+        if store.manifest.get("model") != built_with:  # rewritten between the two reads
+            raise IndexMismatchError(f"the index in {index_dir} changed while loading; try again")
         if embedder.name != built_with or embedder.dim != store.manifest.get("dim"):
             raise IndexMismatchError(f"model {embedder.name!r} ({embedder.dim} dims) does not match the index "
                                      f"({built_with!r}, {store.manifest.get('dim')} dims); run `python ingest.py`")
@@ -310,12 +312,12 @@ class SearchEngine:
         if not words or not hits or (re.search(r"[a-z]{2}", fq) and not re.search(r"[\u3400-\u9fff]", fq)):
             return None
         weights = {w: self._idf(w) for w in words}
+        alts = {w: expand(w, self.glossary) for w in words}  # once per word, not per hit
         total = sum(weights.values())
         best = 0.0
         for h in hits[:3]:
             text = self.folded[self.row_of[h.passage.id]]
-            got = sum(wt for w, wt in weights.items()
-                      if w in text or any(x in text for x in expand(w, self.glossary)))
+            got = sum(wt for w, wt in weights.items() if w in text or any(x in text for x in alts[w]))
             best = max(best, got)
         return best / total if total > 0 else None
 

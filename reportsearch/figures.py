@@ -113,8 +113,14 @@ def find_figures(text: str, include_bare: bool = False) -> list[Figure]:
     """Every number with a unit in `text`, left to right; bare numbers only when `include_bare`.
 
     A figure's `text` is the exact slice text[start:end] (`37338 元` keeps the report's space).
-    Numbers glued to Latin letters (`5G`, `PM2.5`) are not figures.
+    Numbers glued to Latin letters (`5G`, `PM2.5`) are not figures. Remembered per text (each search asks
+    again for the same passages).
     """
+    return list(_find_figures(text, include_bare))
+
+
+@lru_cache(maxsize=8192)
+def _find_figures(text: str, include_bare: bool) -> tuple[Figure, ...]:
     out: list[Figure] = []
     prev_end, prev_measure = 0, ""
     for m in _FIGURE.finditer(text):
@@ -152,7 +158,7 @@ def find_figures(text: str, include_bare: bool = False) -> list[Figure]:
         prev_end = end
         if not rel:
             prev_measure = measure
-    return out
+    return tuple(out)
 
 
 def is_quantity_question(query: str, weak: bool = False) -> bool:

@@ -49,8 +49,14 @@ def _fold_char(ch: str) -> str:
 def fold(text: str) -> str:
     """Matching form of text, one character for one character so spans map back to the original.
 
-    Full-width → half-width (NFKC), traditional → simplified (OpenCC t2s), lower case.
+    Full-width → half-width (NFKC), traditional → simplified (OpenCC t2s), lower case. Short texts (a query,
+    a sentence: one search folds each several times) are remembered.
     """
+    return _fold_short(text) if len(text) <= 512 else "".join(_fold_char(ch) for ch in text)
+
+
+@lru_cache(maxsize=16384)
+def _fold_short(text: str) -> str:
     return "".join(_fold_char(ch) for ch in text)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -56,6 +57,11 @@ def passage_half(section: Sequence[str]) -> tuple[str | None, int | None]:
 
     `一、2022年工作回顾` -> (review, 2022); `二、2023年工作安排` -> (plan, 2023); front matter -> (None, None).
     """
+    return _passage_half(tuple(section))
+
+
+@lru_cache(maxsize=16384)  # one search asks for every candidate's
+def _passage_half(section: tuple[str, ...]) -> tuple[str | None, int | None]:
     if not section:
         return None, None
     head = section[0]
