@@ -117,6 +117,36 @@ def _year(year: str | None) -> int | None:
         raise QueryError(f"year must be a year such as 2023, got {year!r}") from None
 
 
+def search_response(service, client: str, q: str | None, k: str = "5", mode: str = "hybrid",
+                    section: str | None = None, doc: list[str] | None = None,
+                    year: str | None = None) -> JSONResponse:
+    """/api/search once its parameters are read: the search (blocking) and its JSON answer or 4xx/503 problem."""
+    try:
+        if q is None:
+            raise QueryError("missing parameter q: add ?q=your+question")
+        try:
+            top_k = check_top_k(int(k))
+        except ValueError:
+            raise QueryError(f"k must be a whole number from 1 to 50, got {k!r}") from None
+        if mode not in MODES:
+            raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        r = service.search(q, mode=mode, top_k=top_k, section=section or None, client=client, source="api",
+                           docs=[d for d in doc or [] if d] or None, year=_year(year))
+    except ReportSearchError as e:
+        return _error(e)
+    return JSONResponse(r.to_dict())  # already plain JSON: skips jsonable_encoder (~0.5 ms of GIL a request)
+
+
+def search_from_query(service, host: str | None, forwarded_for: str | None,
+                      params: list[tuple[str, str]]) -> JSONResponse:
+    """`search_response` from the raw query string's pairs, read as FastAPI reads the route's parameters:
+    the last value of a repeated parameter, every `doc` (none: None), a missing one its default."""
+    last = dict(params)
+    doc = [v for key, v in params if key == "doc"] or None
+    return search_response(service, service.client(host, forwarded_for), last.get("q"), last.get("k", "5"),
+                           last.get("mode", "hybrid"), last.get("section"), doc, last.get("year"))
+
+
 def create_api(service) -> FastAPI:
     """The API reads `service.engine` on each request, so swapping the index is one assignment."""
     app = FastAPI(title="Report search API", docs_url="/api/docs", openapi_url="/api/openapi.json",
@@ -148,20 +178,8 @@ def create_api(service) -> FastAPI:
         """Search the reports. `q` is required (cut at 1,000 characters), `k` 1-50, `mode` one of
         hybrid, semantic, keyword; `section` keeps only passages under that heading; `doc` (repeatable)
         and `year` keep only those reports. Filters apply before the top-k cut."""
-        try:
-            if q is None:
-                raise QueryError("missing parameter q: add ?q=your+question")
-            try:
-                top_k = check_top_k(int(k))
-            except ValueError:
-                raise QueryError(f"k must be a whole number from 1 to 50, got {k!r}") from None
-            if mode not in MODES:
-                raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-            r = service.search(q, mode=mode, top_k=top_k, section=section or None, client=_client(request),
-                               source="api", docs=[d for d in doc or [] if d] or None, year=_year(year))
-        except ReportSearchError as e:
-            return _error(e)
-        return JSONResponse(r.to_dict())  # already plain JSON: skips jsonable_encoder (~0.5 ms of GIL a request)
+        # GET requests are answered by fastpath.SearchFastPath (server.create_app) with this same function
+        return search_response(service, _client(request), q, k, mode, section, doc, year)
 
     @app.get("/api/compare", response_model=None, responses={
         200: {"model": CompareOut}, 400: {"model": Problem, "description": "bad parameter"},

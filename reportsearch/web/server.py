@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+from functools import partial
 from pathlib import Path
 
 from ..errors import IndexMissingError
@@ -51,12 +52,15 @@ def create_app(service):
     """One ASGI app: the JSON API under /api, /metrics, the staff view, and the Gradio page at /."""
     import gradio as gr
 
-    from .api import create_api
+    from .api import create_api, search_from_query
+    from .fastpath import SearchFastPath
     from .middleware import EdgeMiddleware
     from .ui import CSS, create_ui
 
     app = create_api(service)
     app = gr.mount_gradio_app(app, create_ui(service), path="/", css=CSS)
+    # GET /api/search skips FastAPI's routing and parameter solving (fastpath.py); inside EdgeMiddleware
+    app.add_middleware(SearchFastPath, handle=partial(search_from_query, service))
     app.add_middleware(EdgeMiddleware, telemetry=service.telemetry)
     return app
 

@@ -1,0 +1,176 @@
+"""GET /api/search's fast path (web/fastpath.py) answers exactly as the FastAPI route did, and its thread pool."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+from starlette.testclient import TestClient
+
+from conftest import FakeEmbedder
+from reportsearch.engine import SearchEngine
+from reportsearch.ingest import build_index
+from reportsearch.web.fastpath import SearchFastPath, ThreadPool
+
+
+@pytest.fixture(scope="module")
+def small_engine(tmp_path_factory):
+    d = tmp_path_factory.mktemp("fastpath")
+    report = d / "data" / "qinshui-2023.txt"
+    report.parent.mkdir()
+    report.write_text("一、回顾\n\n（一）民生\n\n坚持教育优先，完成桃园小学主体。新建5G基站300个。\n\n"
+                      "（二）健康\n\n建设健康沁水。加快大医院建设，力争投入使用。\n\n"
+                      "二、今年安排\n\n解决停车难，新增停车位1200个。扩大家庭医生签约覆盖率。", encoding="utf-8")
+    build_index([report], index_dir=d / "index", embedder=FakeEmbedder(), progress=False)
+    return SearchEngine.load(d / "index", embedder=FakeEmbedder())
+
+
+@pytest.fixture(scope="module")
+def apps(small_engine):
+    """(the served app; the same app without the fast path, so FastAPI's own route answers), one service."""
+    from reportsearch.web.middleware import EdgeMiddleware
+    from reportsearch.web.server import build_service, create_app
+
+    service = build_service(small_engine, trust_proxy=True)
+    served, route = create_app(service), create_app(service)
+    assert [m.cls for m in served.user_middleware][:2] == [EdgeMiddleware, SearchFastPath]
+    route.user_middleware = [m for m in route.user_middleware if m.cls is not SearchFastPath]
+    with TestClient(served) as a, TestClient(route) as b:
+        yield a, b, service
+
+
+QUERIES = [
+    "q=教育", "q=%E6%95%99%E8%82%B2&k=3&mode=keyword", "q=停车&mode=semantic&k=50", "", "q=", "q=+++",
+    "k=abc&q=x", "q=教育&k=0", "q=教育&k=51", "q=教育&k=", "q=教育&k=%202", "mode=fuzzy&q=x", "q=教育&mode=",
+    "q=a&q=停车&k=9&k=2", "q=教育&doc=&doc=qinshui-2023", "q=教育&doc=nosuch", "q=教育&doc=", "q=教育&year=2023",
+    "q=教育&year=1999", "q=教育&year=abc", "q=教育&year=", "q=教育&section=（一）民生", "q=教育&section=",
+    "q=教育&section=没有这个章节", "q=%ZZ%E6%95", "q=a%2Bb+c&k=1", "q=" + "停车" * 600, "q=<script>alert(1)</script>",
+    "q=教育&unknown=1&Q=x", "q&k", "q=%00", "q=教育&k=5&mode=hybrid&section=（二）健康&doc=qinshui-2023&year=2023",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_fast_path_answers_as_the_fastapi_route(apps, query):
+    fast, route, _ = apps
+    a, b = fast.get("/api/search?" + query), route.get("/api/search?" + query)
+    assert a.status_code == b.status_code and a.content == b.content
+    assert a.headers.raw == b.headers.raw  # the same headers in the same order, security headers included
+
+
+def test_fast_path_passes_other_requests_on(apps):
+    fast, route, _ = apps
+    for method, path in (("HEAD", "/api/search?q=x"), ("POST", "/api/search?q=x"), ("GET", "/api/search/?q=x"),
+                         ("GET", "/api/searchx?q=x"), ("GET", "/api/health")):
+        a = fast.request(method, path, follow_redirects=False)
+        b = route.request(method, path, follow_redirects=False)
+        assert a.status_code == b.status_code and a.content == b.content, (method, path)
+        assert a.headers.get("content-security-policy") == b.headers.get("content-security-policy")
+    assert fast.get("/api/openapi.json").json()["paths"]["/api/search"]["get"]["parameters"]
+
+
+def test_fast_path_reads_the_client_address_as_the_route_did(apps):
+    """With --trust-proxy the last X-Forwarded-For entry is the client the rate limit counts."""
+    fast, _, service = apps
+    seen = []
+    real = service.client
+    service.client = lambda peer, forwarded: seen.append((peer, forwarded)) or real(peer, forwarded)
+    try:
+        fast.get("/api/search?q=教育", headers={"X-Forwarded-For": "203.0.113.9, 198.51.100.7"})
+    finally:
+        service.client = real
+    assert seen == [("testclient", "203.0.113.9, 198.51.100.7")]
+    assert real("testclient", "203.0.113.9, 198.51.100.7") == "198.51.100.7"
+
+
+def test_fast_path_counts_requests_and_searches(apps):
+    fast, _, service = apps
+
+    def value(name, **labels):
+        return service.telemetry.registry.get_sample_value(name, labels) or 0
+
+    before = (value("reportsearch_http_requests_total", endpoint="/api/search", status="200"),
+              value("reportsearch_http_requests_total", endpoint="/api/search", status="400"),
+              value("reportsearch_searches_total", source="api", outcome="ok"))
+    assert fast.get("/api/search?q=教育").status_code == 200
+    assert fast.get("/api/search?q=教育&k=0").status_code == 400
+    after = (value("reportsearch_http_requests_total", endpoint="/api/search", status="200"),
+             value("reportsearch_http_requests_total", endpoint="/api/search", status="400"),
+             value("reportsearch_searches_total", source="api", outcome="ok"))
+    assert [y - x for x, y in zip(before, after)] == [1, 1, 1]
+
+
+def test_unexpected_error_is_the_same_500_json(apps):
+    fast, route, service = apps
+    real = service.search
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    service.search = broken
+    try:
+        a = TestClient(fast.app, raise_server_exceptions=False).get("/api/search?q=教育")
+        b = TestClient(route.app, raise_server_exceptions=False).get("/api/search?q=教育")
+    finally:
+        service.search = real
+    assert a.status_code == b.status_code == 500 and a.content == b.content
+    assert a.json() == {"error": "internal error; see the server log"}
+
+
+# ---------------------------------------------------------------- the thread pool
+def test_pool_returns_results_and_raises_errors():
+    pool = ThreadPool(max_threads=2)
+
+    async def main():
+        assert await pool.run(lambda a, b: a + b, 2, 3) == 5
+        with pytest.raises(ZeroDivisionError):
+            await pool.run(lambda: 1 / 0)
+        return threading.current_thread()
+
+    assert asyncio.run(main()) is threading.main_thread()
+
+
+def test_pool_caps_its_threads_and_queues_the_rest():
+    pool = ThreadPool(max_threads=3)
+    gate = threading.Event()
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def work(i):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        gate.wait(10)
+        with lock:
+            running[0] -= 1
+        return i
+
+    async def main():
+        futs = [pool.run(work, i) for i in range(10)]
+        deadline = time.time() + 10
+        while running[0] < 3 and time.time() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        assert running[0] == 3 and not any(f.done() for f in futs)  # the other 7 wait in the queue
+        gate.set()
+        return await asyncio.gather(*futs)
+
+    assert asyncio.run(main()) == list(range(10))
+    assert peak[0] == 3 and pool._threads == 3
+
+
+def test_pool_reuses_an_idle_thread_and_ends_idle_ones():
+    pool = ThreadPool(max_threads=8, idle_seconds=0.3)
+
+    async def main():
+        names = {await pool.run(lambda: threading.get_ident()) for _ in range(20)}
+        assert len(names) == 1 and pool._threads == 1  # one call at a time: one thread
+        deadline = time.time() + 10
+        while pool._threads and time.time() < deadline:
+            await asyncio.sleep(0.05)
+        assert pool._threads == 0 and pool._idle == 0
+        assert await pool.run(lambda: 7) == 7  # a new thread after the idle one ended
+
+    asyncio.run(main())
+    deadline = time.time() + 5
+    while pool._threads and time.time() < deadline:
+        time.sleep(0.05)
+    assert pool._threads == 0
