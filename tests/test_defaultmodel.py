@@ -248,7 +248,8 @@ def test_late_chunking_pools_each_sentence_from_its_passage_run(real_embedder):
     assert (vecs * real_embedder.encode_passages(ps)).sum(1).min() > 0.9999
     assert [len(v) for v in span_vecs] == [len(s) for s in spans] and len(spans[-1]) == 3
 
-    hidden, _ = real_embedder._run(real_embedder._session(2), real_embedder.token_ids(["passage: " + odd]))
+    ids = real_embedder.token_ids(["passage: " + odd])
+    hidden, _ = real_embedder._run(real_embedder._session("passage"), ids)
     _, (mine,) = real_embedder.encode_passages_and_spans([odd], [spans[-1] + [(0, len(odd))]])
     n_tokens = [len(real_embedder.token_ids(["passage: " + odd[:b]])[0]) - 1 for _, b in spans[-1]]  # no </s>
     assert n_tokens[-1] == hidden.shape[1] - 1  # sentence ends fall on token boundaries here

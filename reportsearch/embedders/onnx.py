@@ -55,14 +55,14 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.query_threads = query_threads or _threads(1)
         self.passage_threads = os.cpu_count() or 1
-        self._sessions: dict[int, Future] = {}
+        self._sessions: dict[tuple[int, bool], Future] = {}
         self._lock = threading.Lock()
         if not self.path.is_file():
             raise ModelError(f"cannot load embedding model {name!r}: {self.path} is missing")
         # onnxruntime builds its session, and sentencepiece loads its model, mostly without holding the GIL: both
         # start now, in the background, while the caller loads the index (or reads reports); the first encode
         # waits for them
-        self._future(self.query_threads if warm == "query" else self.passage_threads)
+        self._future(warm)
         use_spm = bool(spm_file) and (self.folder / spm_file).is_file()
         if not use_spm and not (self.folder / "tokenizer.json").is_file():
             raise ModelError(f"cannot load the tokenizer of {name!r}: {self.folder}/tokenizer.json is missing")
@@ -100,15 +100,18 @@ class OnnxEmbedder:
         """What the index manifest records about how its vectors were made."""
         return {"backend": "onnxruntime", "variant": self.variant}
 
-    def _future(self, threads: int) -> Future:
+    def _future(self, kind: str) -> Future:
+        """The session for "query" (`query_threads`, workers that sleep between runs) or "passage" (every
+        core, spinning workers: ingest runs back to back)."""
+        threads, spin = (self.query_threads, False) if kind == "query" else (self.passage_threads, True)
         with self._lock:
-            fut = self._sessions.get(threads)
+            fut = self._sessions.get((threads, spin))
             if fut is None:
-                fut = self._sessions[threads] = in_background(self._new_session, threads,
-                                                            name=f"onnxruntime-session-{threads}")
+                fut = self._sessions[(threads, spin)] = in_background(
+                    self._new_session, threads, spin, name=f"onnxruntime-session-{kind}")
             return fut
 
-    def _new_session(self, threads: int):
+    def _new_session(self, threads: int, spin: bool):
         try:
             import onnxruntime as ort
         except ImportError as e:  # pragma: no cover - guarded by requirements.txt
@@ -118,15 +121,15 @@ class OnnxEmbedder:
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads == 1:
+        if not spin:  # a spinning worker after a query takes the core another search needs (bench/search.py)
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             return ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
         except Exception as e:
             raise ModelError(f"cannot load {self.path} with onnxruntime: {str(e)[:200]}") from e
 
-    def _session(self, threads: int):
-        return self._future(threads).result()
+    def _session(self, kind: str):
+        return self._future(kind).result()
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids with `<s> … </s>`, truncated to the model's 512 positions."""
@@ -144,10 +147,10 @@ class OnnxEmbedder:
             mask[r, :len(e)] = 1
         return sess.run(None, {"input_ids": ids, "attention_mask": mask}, run_options)[0], mask
 
-    def _batches(self, encs: list[list[int]], threads: int, progress: bool = False, run_options=None,
+    def _batches(self, encs: list[list[int]], kind: str, progress: bool = False, run_options=None,
                  lengths: Sequence[int] | None = None):
         """(rows, token states, mask) per batch; similar `lengths` (default: token counts) share a batch."""
-        sess = self._session(threads)
+        sess = self._session(kind)
         order = np.argsort([-n for n in (lengths or [len(e) for e in encs])], kind="stable")
         starts = range(0, len(encs), self.batch_size)
         if progress:
@@ -159,15 +162,14 @@ class OnnxEmbedder:
             hidden, mask = self._run(sess, [encs[i] for i in rows], run_options)
             yield rows, hidden, mask
 
-    def _encode(self, texts: Sequence[str], kind: str, threads: int, progress: bool = False,
+    def _encode(self, texts: Sequence[str], kind: str, progress: bool = False,
                 run_options=None) -> np.ndarray:
         out = np.zeros((len(texts), getattr(self, "dim", 0)), dtype=np.float32)
         if not texts:
             return out
         prompt = self.prompts.get(kind, "")
-        # batches by character length, as the index's vectors always were: int8 activations are quantized per
-        # batch, so a text's batch partners move its vector a little (cosine ~0.998)
-        for rows, hidden, mask in self._batches(self.token_ids([prompt + t for t in texts]), threads, progress,
+        # with batch_size > 1, texts of similar character length share a batch (less padding)
+        for rows, hidden, mask in self._batches(self.token_ids([prompt + t for t in texts]), kind, progress,
                                                 run_options, lengths=[len(t) for t in texts]):
             if out.shape[1] != hidden.shape[2]:  # the first encode, which finds `dim`
                 out = np.zeros((len(texts), hidden.shape[2]), dtype=np.float32)
@@ -194,7 +196,7 @@ class OnnxEmbedder:
         vecs = np.zeros((len(texts), dim), dtype=np.float32)
         span_vecs = [np.zeros((len(sp), dim), dtype=np.float32) for sp in spans]
         alone: list[tuple[int, int]] = []  # (text, span) embedded on their own
-        for rows, hidden, mask in self._batches(encs, self.passage_threads, progress, lengths=[len(t) for t in texts]):
+        for rows, hidden, mask in self._batches(encs, "passage", progress, lengths=[len(t) for t in texts]):
             vecs[rows] = _mean_pool(hidden, mask)
             for r, i in enumerate(rows):
                 pieces = [(x.begin, x.end) for x in protos[i].pieces]  # byte offsets into prompt + text
@@ -214,10 +216,10 @@ class OnnxEmbedder:
         return vecs, span_vecs
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, "query", self.query_threads, run_options=_shrinking_run())
+        return self._encode(texts, "query", run_options=_shrinking_run())
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        return self._encode(texts, "passage", self.passage_threads, progress)
+        return self._encode(texts, "passage", progress)
 
 
 @lru_cache(maxsize=1)
