@@ -154,23 +154,35 @@ def test_pool_caps_its_threads_and_queues_the_rest():
         return await asyncio.gather(*futs)
 
     assert asyncio.run(main()) == list(range(10))
-    assert peak[0] == 3 and pool._threads == 3
+    assert peak[0] == 3 and pool.threads == 3
 
 
-def test_pool_reuses_an_idle_thread_and_ends_idle_ones():
-    pool = ThreadPool(max_threads=8, idle_seconds=0.3)
+def test_pool_reuses_an_idle_thread():
+    pool = ThreadPool(max_threads=8)
 
     async def main():
         names = {await pool.run(lambda: threading.get_ident()) for _ in range(20)}
-        assert len(names) == 1 and pool._threads == 1  # one call at a time: one thread
-        deadline = time.time() + 10
-        while pool._threads and time.time() < deadline:
-            await asyncio.sleep(0.05)
-        assert pool._threads == 0 and pool._idle == 0
-        assert await pool.run(lambda: 7) == 7  # a new thread after the idle one ended
+        # one call at a time: one thread, or two when a call arrives just before the last one's thread has
+        # marked itself idle (ThreadPoolExecutor does that after delivering the result)
+        assert len(names) == pool.threads <= 2
 
     asyncio.run(main())
-    deadline = time.time() + 5
-    while pool._threads and time.time() < deadline:
-        time.sleep(0.05)
-    assert pool._threads == 0
+
+
+def test_pool_runs_a_lone_call_after_a_burst_past_its_cap():
+    """A burst larger than the pool, a quiet spell, then one call: it must run at once (an earlier pool counted
+    a queued call's thread as idle once too often and left such a call waiting with no thread to run it)."""
+    pool = ThreadPool(max_threads=2)
+    gate = threading.Event()
+
+    async def main():
+        futs = [pool.run(lambda i=i: (gate.wait(10), i)[1]) for i in range(6)]
+        await asyncio.sleep(0.1)
+        gate.set()
+        assert await asyncio.gather(*futs) == list(range(6))
+        await asyncio.sleep(0.5)
+        t = time.perf_counter()
+        assert await asyncio.wait_for(pool.run(lambda: 7), timeout=5) == 7
+        return time.perf_counter() - t
+
+    assert asyncio.run(main()) < 1.0 and pool.threads == 2

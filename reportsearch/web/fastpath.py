@@ -16,76 +16,33 @@ answers with the route's, headers and bytes."""
 from __future__ import annotations
 
 import asyncio
-import queue
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 
 SEARCH_PATH = "/api/search"
 MAX_THREADS = 40  # as many as anyio's default thread limiter, which the FastAPI route used
-IDLE_SECONDS = 10.0  # a thread idle this long ends, as anyio's worker threads do
-
-
-def _deliver(fut: asyncio.Future, result, exc) -> None:
-    if not fut.cancelled():
-        if exc is not None:
-            fut.set_exception(exc)
-        else:
-            fut.set_result(result)
 
 
 class ThreadPool:
-    """Runs blocking calls for the event loop, like `anyio.to_thread.run_sync` at a third of its event-loop
-    CPU a call: a queue, threads started on demand up to `max_threads` (later calls wait in the queue, as
-    they waited on anyio's limiter) and ended after `idle_seconds` without work, and a result handed back
-    with one `call_soon_threadsafe`."""
+    """Runs blocking calls for the event loop, like `anyio.to_thread.run_sync` at a third of its event-loop CPU a
+    call: a `ThreadPoolExecutor` (threads started on demand up to `max_threads`, an idle one reused, later calls
+    queued as they waited on anyio's limiter; idle threads stay until the process ends) whose result reaches
+    the loop through `run_in_executor`."""
 
-    def __init__(self, max_threads: int = MAX_THREADS, idle_seconds: float = IDLE_SECONDS):
-        if max_threads < 1 or idle_seconds <= 0:
-            raise ValueError("max_threads must be at least 1 and idle_seconds > 0")
-        self.max_threads, self.idle_seconds = max_threads, idle_seconds
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._idle = 0  # threads that finished a call and will take the next one
-        self._threads = 0
+    def __init__(self, max_threads: int = MAX_THREADS):
+        if max_threads < 1:
+            raise ValueError("max_threads must be at least 1")
+        self.max_threads = max_threads
+        self._executor = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="search-worker")
+
+    @property
+    def threads(self) -> int:
+        """Threads started so far."""
+        return len(self._executor._threads)
 
     def run(self, fn, *args) -> asyncio.Future:
         """Call `fn(*args)` on a pool thread; await the returned future for its result or exception."""
-        loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        with self._lock:
-            if self._idle:
-                self._idle -= 1
-                start = False
-            else:
-                start = self._threads < self.max_threads
-                self._threads += start
-        self._jobs.put((fn, args, fut, loop))
-        if start:
-            threading.Thread(target=self._work, name="search-worker", daemon=True).start()
-        return fut
-
-    def _work(self) -> None:
-        while True:
-            try:
-                fn, args, fut, loop = self._jobs.get(timeout=self.idle_seconds)
-            except queue.Empty:
-                with self._lock:
-                    if self._idle:  # no call was promised to an idle thread in the meantime: this one ends
-                        self._idle -= 1
-                        self._threads -= 1
-                        return
-                continue
-            try:
-                result, exc = fn(*args), None
-            except BaseException as e:  # noqa: BLE001 - handed to the awaiting request, as anyio does
-                result, exc = None, e
-            with self._lock:  # free before the result is out: the client's next request finds this thread
-                self._idle += 1
-            try:
-                loop.call_soon_threadsafe(_deliver, fut, result, exc)
-            except RuntimeError:  # the loop closed while this call ran (server shutdown)
-                pass
-            del fn, args, fut, loop, result, exc  # hold nothing while idle
+        return asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
 
 class SearchFastPath:
