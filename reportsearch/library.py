@@ -16,7 +16,7 @@ from .answer import sentence_spans
 from .background import in_background
 from .defaultmodel import folder_lock
 from .dense import DenseIndex
-from .embedders import Embedder
+from .embedders import Embedder, encode_spans_alone
 from .errors import IndexMismatchError, IndexMissingError, InputError
 from .keyword import KeywordIndex
 from .records import Passage
@@ -208,8 +208,10 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
         result.seconds = time.perf_counter() - t0
         return result
 
+    # an older index's vectors are reused only to drop reports from it (nothing new is embedded beside them)
+    procedure = EMBEDDING_PROCEDURE if add or current is None else current.manifest.get("embedding")
     reusable = (current is not None and current.manifest.get("model") == model_name
-                and current.manifest.get("embedding") == EMBEDDING_PROCEDURE)
+                and current.manifest.get("embedding") == procedure)
     cache = _cached_vectors(current) if reusable else {}
     loaded: list[Embedder] = []
 
@@ -259,8 +261,10 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
         "model": model_name, "dim": int(vectors.shape[1]), "prompts": prompts, "reports": reports,
         "sources": [{"path": r["source"], "sha256": r["sha256"]} for r in reports if r.get("source")],
         "chunking": dict(chunking, embed_input=embed_input), "keyword": {"scheme": scheme},
-        "sentence_vectors": "late" if late else "separate", "embedding": EMBEDDING_PROCEDURE,
+        "sentence_vectors": "late" if late else "separate",
     }
+    if procedure is not None:
+        manifest["embedding"] = procedure
     if backend:
         manifest["backend"] = backend
     dense = DenseIndex.build(vectors)
@@ -289,47 +293,51 @@ def _stack(cache: dict, keys: np.ndarray, loaded: list) -> np.ndarray:
     return np.stack([cache[bytes(k)] for k in keys]).astype(np.float32)
 
 
-def span_keys(ptexts: Sequence[str], rows: np.ndarray, model: str) -> np.ndarray:
-    """Cache keys of late-chunked sentence vectors: SHA-1 of (model, the span, its passage's embedding text).
-    Such a vector depends on the whole passage, so the same sentence in another passage is another key."""
+def span_keys(ptexts: Sequence[str], spans: Sequence[tuple[int, int, int]], model: str) -> np.ndarray:
+    """Cache keys of late-chunked sentence vectors: SHA-1 of (model, the span in its passage's embedding text,
+    that text). Such a vector depends on the whole text it was pooled from, so the same sentence in another
+    passage is another key. `spans`: (passage row, start, end), start and end in the embedding text."""
     prefix = (model + "\x1flate\x1f").encode("utf-8")
     return np.array([hashlib.sha1(prefix + f"{a}:{b}\x1f{ptexts[i]}".encode("utf-8")).digest()
-                     for i, a, b in rows.tolist()], dtype="S20")
+                     for i, a, b in spans], dtype="S20")
 
 
 def _late_vectors(passages, ptexts, sent_rows, cache, model_name, embedder, result, progress):
-    """Passage and sentence vectors from one model run per passage (see OnnxEmbedder.encode_passages_and_spans):
-    a passage runs again when its own vector or any of its sentences' is not in the cache."""
-    pkeys, skeys = cache_keys(ptexts, model_name), span_keys(ptexts, sent_rows, model_name)
-    sents_of: list[list[int]] = [[] for _ in passages]
-    for s, i in enumerate(sent_rows[:, 0].tolist()):
-        sents_of[i].append(s)
-    need: dict[bytes, int] = {}
+    """Passage and sentence vectors from one model run per distinct embedding text (see
+    OnnxEmbedder.encode_passages_and_spans): a text runs again when its own vector or any of its sentences'
+    is not in the cache. Passages that share an embedding text share its run, with the union of their spans."""
+    offs = [len(t) - len(p.text) for t, p in zip(ptexts, passages)]  # the embedding text ends with the passage text
+    spans = [(i, offs[i] + a, offs[i] + b) for i, a, b in sent_rows.tolist()]
+    pkeys, skeys = cache_keys(ptexts, model_name), span_keys(ptexts, spans, model_name)
+    wanted: dict[bytes, dict[tuple[int, int], bytes]] = {}  # text key -> its spans still to pool -> span key
+    first: dict[bytes, int] = {}  # text key -> a passage row with that text
     for i, k in enumerate(pkeys):
-        if bytes(k) not in cache or any(bytes(skeys[s]) not in cache for s in sents_of[i]):
-            need.setdefault(bytes(k), i)
-    rows = list(need.values())
-    if rows:
+        first.setdefault(bytes(k), i)
+        wanted.setdefault(bytes(k), {})
+    for s, (i, a, b) in enumerate(spans):
+        if bytes(skeys[s]) not in cache:
+            wanted[bytes(pkeys[i])][(a, b)] = bytes(skeys[s])
+    runs = [k for k in wanted if wanted[k] or k not in cache]
+    pooled = sum(len(wanted[k]) for k in runs)
+    if runs:
         log.info("embedding %d new texts with %s; their sentence vectors come from the same run",
-                 len(rows), embedder().name)
-        spans = []
-        for i in rows:
-            off = len(ptexts[i]) - len(passages[i].text)  # the embedding text ends with the passage text
-            spans.append([(off + int(sent_rows[s, 1]), off + int(sent_rows[s, 2])) for s in sents_of[i]])
-        texts = [ptexts[i] for i in rows]
-        if hasattr(embedder(), "encode_passages_and_spans"):
-            vecs, span_vecs = embedder().encode_passages_and_spans(texts, spans, progress=progress)
+                 len(runs), embedder().name)
+        texts = [ptexts[first[k]] for k in runs]
+        span_lists = [list(wanted[k]) for k in runs]
+        emb = embedder()
+        if hasattr(emb, "encode_passages_and_spans"):
+            vecs, span_vecs = emb.encode_passages_and_spans(texts, span_lists, progress=progress)
         else:  # a late index extended by an embedder that cannot pool (the default model's torch variant)
             log.warning("%s cannot pool sentence vectors from its passage runs; embedding %d passages' sentences "
-                        "on their own", embedder().name, len(rows))
-            vecs = embedder().encode_passages(texts, progress=progress)
-            span_vecs = [embedder().encode_passages([t[a:b] for a, b in sp]) for t, sp in zip(texts, spans)]
-        for i, v, svs in zip(rows, vecs, span_vecs):
-            cache[bytes(pkeys[i])] = v
-            for s, sv in zip(sents_of[i], svs):
-                cache[bytes(skeys[s])] = sv
-    result.embedded += len(rows)
-    result.pooled += sum(len(sents_of[i]) for i in rows)
-    result.reused += len(pkeys) + len(skeys) - len(rows) - sum(len(sents_of[i]) for i in rows)
+                        "on their own", emb.name, len(runs))
+            vecs = emb.encode_passages(texts, progress=progress)
+            span_vecs = encode_spans_alone(emb, texts, span_lists)
+        for k, v, sp, svs in zip(runs, vecs, span_lists, span_vecs):
+            cache[k] = v
+            for ab, sv in zip(sp, svs):
+                cache[wanted[k][ab]] = sv
+    result.embedded += len(runs)
+    result.pooled += pooled
+    result.reused += len(pkeys) + len(skeys) - len(runs) - pooled
     loaded = [embedder()] if not cache else []
     return _stack(cache, pkeys, loaded), pkeys, _stack(cache, skeys, loaded), skeys

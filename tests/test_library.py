@@ -299,3 +299,49 @@ def test_late_sentence_vectors_need_an_embedder_that_can_pool(lib):
     with pytest.raises(InputError, match="late sentence vectors need"):
         ingest_paths([src / "b.txt"], index, embedder=CountingEmbedder(), progress=False, sentence_vectors="late")
     assert [d["doc"] for d in load_index(index).manifest["reports"]] == ["a"]
+
+
+class PoolingEmbedder(CountingEmbedder):
+    """A fake that can pool: a span's vector is the fake vector of the span's own text."""
+
+    def encode_passages_and_spans(self, texts, spans, progress=False):
+        from reportsearch.embedders import encode_spans_alone
+
+        return self.encode_passages(texts), encode_spans_alone(self, texts, spans)
+
+
+def test_passages_that_share_an_embedding_text_get_their_own_sentence_vectors():
+    """`加快发展` as a title over `推进改革。` embeds as `加快发展。推进改革。`, the same text as a passage that says
+    both: one model run for both, each sentence the vector of its own words."""
+    from reportsearch.library import UpdateResult, _late_vectors, embedding_text, sentence_table
+    from reportsearch.records import Passage
+
+    ps = [Passage("p1", "d", ("一、回顾", "（一）民生", "加快发展"), "推进改革。"),
+          Passage("p2", "d", ("一、回顾", "（一）民生"), "加快发展。推进改革。")]
+    ptexts = [embedding_text(p) for p in ps]
+    assert ptexts[0] == ptexts[1]
+    _, rows = sentence_table(ps)
+    e, result = PoolingEmbedder(), UpdateResult(manifest={})
+    _, _, sent_vecs, _ = _late_vectors(ps, ptexts, rows, {}, "m", lambda: e, result, False)
+    want = {(0, 0): "推进改革。", (1, 0): "加快发展。", (1, 5): "推进改革。"}
+    for (i, a, b), v in zip(rows.tolist(), sent_vecs):
+        assert np.allclose(v, e._vec(want[(i, a)])), (i, a, b)
+    assert result.embedded == 1 and result.pooled == 2  # one run; two distinct spans of it
+
+
+def test_removing_from_an_index_made_by_an_older_version_embeds_nothing(lib):
+    src, index = lib
+    add([src / "a.txt"], index)
+    add([src / "b.txt"], index)
+    manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["embedding"] == 2
+    manifest.pop("embedding")  # as written before vectors were made one passage per run
+    from reportsearch.store import _manifest_digest
+
+    manifest["manifest_sha256"] = _manifest_digest(manifest)
+    (index / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    r = remove_reports(["a"], index)  # would fail loading the fake model by name if it tried to embed
+    assert r.removed == ["a"] and r.embedded == 0 and r.reused > 0
+    assert "embedding" not in load_index(index).manifest  # still says how its vectors were made: the old way
+    r2, e2 = add([src / "a.txt"], index)  # adding to it: nothing of the old procedure is reused
+    assert r2.reused == 0 and e2.texts > 0 and load_index(index).manifest["embedding"] == 2

@@ -39,6 +39,18 @@ class Embedder(Protocol):
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
 
 
+def encode_spans_alone(embedder: Embedder, texts: Sequence[str],
+                       spans: Sequence[Sequence[tuple[int, int]]]) -> list[np.ndarray]:
+    """A vector per (start, end) span of each text, each span's text embedded on its own as a passage."""
+    flat = [t[a:b] for t, sp in zip(texts, spans) for a, b in sp]
+    vecs = embedder.encode_passages(flat) if flat else np.zeros((0, embedder.dim), np.float32)
+    out, n = [], 0
+    for sp in spans:
+        out.append(vecs[n:n + len(sp)])
+        n += len(sp)
+    return out
+
+
 def requested_model(spec: str | None = None) -> str:
     """The model asked for: the argument, else $REPORTSEARCH_MODEL, else the offline default."""
     return spec or os.environ.get(MODEL_ENV) or DEFAULT_MODEL_ID

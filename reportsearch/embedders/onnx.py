@@ -15,6 +15,7 @@ import numpy as np
 
 from ..background import in_background
 from ..errors import ModelError
+from .base import encode_spans_alone
 
 THREADS_ENV = "REPORTSEARCH_ORT_THREADS"
 MAX_TOKENS = 512
@@ -87,6 +88,11 @@ class OnnxEmbedder:
             return SimpleNamespace(spm=None, tokenizer=tok, bos=None, eos=None, pad_id=1 if pad is None else pad)
         except Exception as e:
             raise ModelError(f"cannot load the tokenizer of {self.name!r} from {self.folder}: {e}") from e
+
+    def ready(self) -> None:
+        """Wait for the background loads (tokenizer, query session); raises their ModelError, if any."""
+        self._tok.result()
+        self._session("query")
 
     # the tokenizer's parts; each waits for the background load (and raises its ModelError)
     spm = property(lambda self: self._tok.result().spm, doc="the sentencepiece copy of the pieces, or None")
@@ -187,8 +193,7 @@ class OnnxEmbedder:
         """
         dim = self.dim
         if self.spm is None or not texts:
-            return (self.encode_passages(texts, progress),
-                    [self.encode_passages([t[a:b] for a, b in sp]) for t, sp in zip(texts, spans)])
+            return self.encode_passages(texts, progress), encode_spans_alone(self, texts, spans)
         prompt = self.prompts.get("passage", "")
         base = len(prompt.encode("utf-8"))
         protos = self.spm.encode([prompt + t for t in texts], return_type="proto")
@@ -210,8 +215,8 @@ class OnnxEmbedder:
                     v = hidden[r, toks].mean(0)
                     span_vecs[i][j] = v / max(float(np.linalg.norm(v)), 1e-12)
         if alone:
-            fresh = self.encode_passages([texts[i][spans[i][j][0]:spans[i][j][1]] for i, j in alone])
-            for (i, j), v in zip(alone, fresh):
+            fresh = encode_spans_alone(self, [texts[i] for i, _ in alone], [[spans[i][j]] for i, j in alone])
+            for (i, j), (v,) in zip(alone, fresh):
                 span_vecs[i][j] = v
         return vecs, span_vecs
 
