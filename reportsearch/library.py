@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 EMBED_INPUTS = ("text", "titles+text")
 DEFAULT_EMBED_INPUT = "titles+text"  # chosen on the dev questions, see models.md
 # How vectors are made, beyond the model: raised when that changes, so the cache of an older index is not reused
-# (2: passages one per run, sentence vectors pooled from them).
-EMBEDDING_PROCEDURE = 2
+# (2: passages one per model run, sentence vectors pooled from them; 3: late sentence keys by their place in the
+# embedding text, so a key of 2 may name another sentence).
+EMBEDDING_PROCEDURE = 3
 
 
 @dataclass

@@ -11,6 +11,7 @@ import pytest
 from conftest import REPORT, ROOT, FakeEmbedder
 from reportsearch.errors import IndexDamagedError, IndexMismatchError, InputError
 from reportsearch.ingest import ingest_paths, remove_reports
+from reportsearch.library import EMBEDDING_PROCEDURE
 from reportsearch.store import load_index
 
 A = "一、回顾\n\n（一）民生\n\n坚持教育优先。完成桃园小学主体。\n\n建设健康沁水。加快大医院建设，力争投入使用。"
@@ -334,7 +335,7 @@ def test_removing_from_an_index_made_by_an_older_version_embeds_nothing(lib):
     add([src / "a.txt"], index)
     add([src / "b.txt"], index)
     manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["embedding"] == 2
+    assert manifest["embedding"] == EMBEDDING_PROCEDURE
     manifest.pop("embedding")  # as written before vectors were made one passage per run
     from reportsearch.store import _manifest_digest
 
@@ -344,4 +345,4 @@ def test_removing_from_an_index_made_by_an_older_version_embeds_nothing(lib):
     assert r.removed == ["a"] and r.embedded == 0 and r.reused > 0
     assert "embedding" not in load_index(index).manifest  # still says how its vectors were made: the old way
     r2, e2 = add([src / "a.txt"], index)  # adding to it: nothing of the old procedure is reused
-    assert r2.reused == 0 and e2.texts > 0 and load_index(index).manifest["embedding"] == 2
+    assert r2.reused == 0 and e2.texts > 0 and load_index(index).manifest["embedding"] == EMBEDDING_PROCEDURE
