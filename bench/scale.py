@@ -1,6 +1,7 @@
 """How search grows with the corpus, to 1M synthetic passages: exact and ANN dense indexes, BM25, full hybrid search.
 
     python bench/scale.py [--sizes 10000 100000 1000000] [--queries 100] [--ann-from 50000] [--ann-to N]
+                          [--nprobe 8 16 32 64 128]
 
 Synthetic corpus, varied per passage (not one passage repeated):
 - keyword side: each passage draws 20-100 tokens, 70% from the bundled report's own token distribution (its CJK
@@ -122,8 +123,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--queries", type=int, default=100)
-    ap.add_argument("--ann-from", type=int, default=50_000, help="also build and time HNSW from this size …")
-    ap.add_argument("--ann-to", type=int, default=10_000_000, help="… up to this size (HNSW builds are slow)")
+    ap.add_argument("--ann-from", type=int, default=50_000, help="also build and time the ANN index (IVF) from "
+                    "this size …")
+    ap.add_argument("--ann-to", type=int, default=10_000_000, help="… up to this size")
+    ap.add_argument("--nprobe", type=int, nargs="+", default=[8, 16, 32, 64, 128],
+                    help="IVF lists searched per query, swept for recall")
     args = ap.parse_args()
     rng = np.random.default_rng(1)
     base = chunk(parse_file(ROOT / "data" / "qinshui-2023-government-work-report.txt"))
@@ -151,7 +155,7 @@ def main() -> None:
         del texts
         kw_s = time.perf_counter() - t
         vec = clustered(rng, centres, n)
-        variants = [("exact", n + 1)] + ([("hnsw", 0)] if args.ann_from <= n <= args.ann_to else [])
+        variants = [("exact", n + 1)] + ([("ann", 0)] if args.ann_from <= n <= args.ann_to else [])
         exact_ids = None
         for kind, exact_max in variants:
             t = time.perf_counter()
@@ -172,6 +176,16 @@ def main() -> None:
             print(f"| {n:,} | {kind} ({dense.kind}) | {build:.1f} | {recall} | {percentile(d_ms, 50):.2f} | "
                   f"{percentile(k_ms, 50):.2f} | {percentile(h_ms, 50):.1f} / {percentile(h_ms, 95):.1f} | "
                   f"{peak_rss_mb():.0f} |", flush=True)
+            if dense.kind == "ivf":  # recall and speed per number of lists searched (dense.NPROBE is the default)
+                default = dense.index.nprobe
+                for p in args.nprobe:
+                    dense.index.nprobe = p
+                    got = [dense.search(q, 10)[0] for q in qvecs]
+                    r = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, exact_ids)])
+                    d_ms = [timed(dense.search, q, 100)[0] for q in qvecs]
+                    print(f"|  | ivf, nprobe {p}{' (default)' if p == default else ''} | | {r:.3f} | "
+                          f"{percentile(d_ms, 50):.2f} | | | |", flush=True)
+                dense.index.nprobe = default
             del engine, dense
             gc.collect()
         del vec, passages, kw, scores, vocab
