@@ -163,8 +163,8 @@ def test_pool_reuses_an_idle_thread():
     async def main():
         names = {await pool.run(lambda: threading.get_ident()) for _ in range(20)}
         # one call at a time: one thread, or two when a call arrives just before the last one's thread has
-        # marked itself idle (ThreadPoolExecutor does that after delivering the result)
-        assert len(names) == pool.threads <= 2
+        # marked itself idle (ThreadPoolExecutor does that after delivering the result); never one per call
+        assert 1 <= len(names) <= pool.threads <= 2
 
     asyncio.run(main())
 
