@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 from common import ROOT, med
 
 from reportsearch.chunking import chunk
