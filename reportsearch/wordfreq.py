@@ -27,7 +27,7 @@ def _key(word: str) -> int:
 class WordFreq:
     """jieba's prefix dictionary (every word with its count, every prefix of a word with 0) as sorted arrays.
 
-    jieba's own cache is a marshalled dict of 498,113 strings: 1.2 s to load and ~90 MB of objects in every process
+    jieba's own cache is a marshalled dict of 498,113 strings: 1.2 s to load and ~65 MB of objects in every process
     that tokenizes. Segmenting one text only ever looks up substrings of that text, so `segment` gathers exactly the
     entries of those substrings (`subset`) into a small dict and runs jieba's own algorithm on it: same words,
     same order. Lookups go by a 64-bit hash and are then checked against the stored word, so a hash collision can
@@ -161,8 +161,9 @@ _DEFAULT_LOCK = threading.Lock()
 @lru_cache(maxsize=1)
 def default() -> WordFreq:
     """jieba's default dictionary, from the cache file named after the dictionary's SHA-256; built when missing or
-    damaged (about 4 s, once), kept in memory when the cache folder cannot be written. One thread loads or
-    builds it; searches that arrive meanwhile wait for it."""
+    damaged (about 4 s, once), kept in memory when the cache folder cannot be written. One thread at a time
+    loads or builds it: a search that arrives meanwhile waits, then reads the file just written (it builds
+    again only when the cache folder cannot be written)."""
     with _DEFAULT_LOCK:
         return _load_default()
 
