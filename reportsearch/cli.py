@@ -197,6 +197,9 @@ def serve_main(argv: list[str] | None = None) -> int:
                      help="query log SQLite file (default var/queries.sqlite3)")
     pub.add_argument("--no-log", action="store_true", help="keep no query log")
     pub.add_argument("--log-days", type=int, default=90, help="days the query log keeps (default 90)")
+    pub.add_argument("--search-slots", type=int, default=None, metavar="N",
+                     help="searches that run at once (default 2, one a core: more measured no faster on "
+                          "2 cores; give a bigger machine more)")
     pub.add_argument("--max-waiting", type=int, default=None, metavar="N",
                      help="searches that may wait for a busy slot before the rest get 503 (default 32)")
     pub.add_argument("--wait-timeout", type=float, default=None, metavar="S",
@@ -213,13 +216,15 @@ def serve_main(argv: list[str] | None = None) -> int:
                 raise InputError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(args, name)}")
         if args.log_days < 1 or (args.wait_timeout is not None and args.wait_timeout <= 0):
             raise InputError("--log-days must be at least 1 and --wait-timeout above 0")
+        if args.search_slots is not None and args.search_slots < 1:
+            raise InputError(f"--search-slots must be at least 1, got {args.search_slots}")
         from .web.querylog import DEFAULT_DB
         from .web.server import run_server
 
         run_server(index_dir=args.index_dir, host=args.host, port=args.port, model=args.model,
                    rebuild=args.rebuild, rate_limit=args.rate_limit, trust_proxy=args.trust_proxy,
                    log_db=None if args.no_log else (args.log_db or DEFAULT_DB), log_days=args.log_days,
-                   max_waiting=args.max_waiting, wait_timeout=args.wait_timeout)
+                   max_waiting=args.max_waiting, wait_timeout=args.wait_timeout, search_slots=args.search_slots)
         return 0
     except ReportSearchError as e:
         return _fail(e)

@@ -38,6 +38,13 @@ def test_missing_index_says_run_ingest(tmp_path):
     assert p.returncode == 1 and "python ingest.py" in p.stderr and "Traceback" not in p.stderr
 
 
+@pytest.mark.parametrize("option", [("--search-slots", "0"), ("--max-waiting", "-1"), ("--wait-timeout", "0")])
+def test_bad_server_limits_exit_with_one_line(tmp_path, option):
+    p = run("serve.py", "--index-dir", str(tmp_path / "none"), *option)
+    assert p.returncode != 0 and "Traceback" not in p.stderr
+    assert [line for line in p.stderr.splitlines() if line.startswith("error:")] and option[0] in p.stderr
+
+
 def test_long_query_truncated_with_notice(real_index):
     p = run("serve.py", "--index-dir", str(real_index), "--query", "教育" * 600, "--json")
     assert p.returncode == 0 and "truncated" in p.stderr

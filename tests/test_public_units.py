@@ -92,6 +92,13 @@ def test_slots_queue_is_bounded_and_the_wait_times_out():
     assert slots.running == 0 and slots.waiting == 0
 
 
+def test_search_slots_are_set_by_the_server_option():
+    from reportsearch.web.server import build_service
+
+    assert build_service(object(), search_slots=5).slots.slots == 5
+    assert build_service(object()).slots.slots == SearchSlots().slots == 2
+
+
 def _record(log, q, when=None, low=False, results=5):
     log.record(q, "hybrid", None, 5, low, ["a", "b", "c", "d"], 12.5, results, when=when)
 

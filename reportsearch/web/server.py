@@ -32,17 +32,18 @@ def effective_rate_limit(host: str, rate_limit: int | None) -> int:
 
 def build_service(engine, *, rate_limit: int = 0, trust_proxy: bool = False, log_db: str | Path | None = None,
                   log_days: int = 90, staff_token: str | None = None, max_waiting: int | None = None,
-                  wait_timeout: float | None = None):
+                  wait_timeout: float | None = None, search_slots: int | None = None):
     """The holder the page and API read from: engine, search slots, rate limiter, query log and metrics."""
     from .querylog import QueryLog
     from .ratelimit import RateLimiter
     from .service import Service
-    from .slots import MAX_WAITING, WAIT_TIMEOUT, SearchSlots
+    from .slots import MAX_WAITING, SEARCH_SLOTS, WAIT_TIMEOUT, SearchSlots
     from .telemetry import Telemetry
 
     telemetry = Telemetry()
     querylog = QueryLog(log_db, days=log_days, on_drop=telemetry.log_dropped) if log_db else None
-    slots = SearchSlots(max_waiting=MAX_WAITING if max_waiting is None else max_waiting,
+    slots = SearchSlots(slots=search_slots or SEARCH_SLOTS,
+                        max_waiting=MAX_WAITING if max_waiting is None else max_waiting,
                         timeout=wait_timeout or WAIT_TIMEOUT)
     return Service(engine, slots=slots, limiter=RateLimiter(rate_limit) if rate_limit else None,
                    querylog=querylog, telemetry=telemetry, trust_proxy=trust_proxy, staff_token=staff_token)
@@ -83,7 +84,7 @@ def load_or_build(index_dir: str | Path, model: str | None = None, rebuild: bool
 def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860, model: str | None = None,
                rebuild: bool = False, rate_limit: int | None = None, trust_proxy: bool = False,
                log_db: str | Path | None = None, log_days: int = 90, max_waiting: int | None = None,
-               wait_timeout: float | None = None) -> None:
+               wait_timeout: float | None = None, search_slots: int | None = None) -> None:
     import uvicorn
 
     from .staff import staff_token
@@ -96,7 +97,7 @@ def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860,
     getattr(engine.embedder, "ready", lambda: None)()  # a model that cannot run stops the start, not every search
     service = build_service(engine, rate_limit=limit, trust_proxy=trust_proxy, log_db=log_db, log_days=log_days,
                             staff_token=staff_token(os.environ), max_waiting=max_waiting,
-                            wait_timeout=wait_timeout)
+                            wait_timeout=wait_timeout, search_slots=search_slots)
     app = create_app(service)
     watcher = watch_index(service, index_dir)
     log.info("serving %d passages (index version %d) on http://%s:%d/ (API: /api/search, /api/compare, "
