@@ -23,7 +23,7 @@ from .keyword import top_k as top_scores
 from .records import Answer, Comparison, Hit, ReportHit, SearchResponse
 from .store import IndexStore, load_index, read_manifest
 from .textnorm import fold
-from .timeref import prefer_time, question_time
+from .timeref import is_relative_time_word, prefer_time, question_time, time_match
 from .tokenize import content_words, query_terms, strip_question_words, tokenize
 
 MODES = ("hybrid", "semantic", "keyword")
@@ -305,10 +305,11 @@ class SearchEngine:
         """IDF-weighted share of the query's content words found in the best of the top 3 hits.
 
         `fq` is the folded query without question words. A word also counts as found when one of its
-        glossary expansions is. None for queries with no
-        Chinese content words or numbers (English, say), where only the dense score can judge.
+        glossary expansions is (`gdp` -> 地区生产总值). Relative time words (`去年`) are left to `out_of_time`:
+        they name a part of every report, not words its passages hold. None for queries with no Chinese content
+        words or numbers (English, say), where only the dense score can judge.
         """
-        words = list(dict.fromkeys(content_words(fq)))
+        words = [w for w in dict.fromkeys(content_words(fq)) if not is_relative_time_word(w)]
         if not words or not hits or (re.search(r"[a-z]{2}", fq) and not re.search(r"[\u3400-\u9fff]", fq)):
             return None
         weights = {w: self._idf(w) for w in words}
@@ -321,8 +322,17 @@ class SearchEngine:
             best = max(best, got)
         return best / total if total > 0 else None
 
+    @staticmethod
+    def out_of_time(fq: str, hits: list[Hit]) -> bool:
+        """True when the question names a part of the reports (`前年`, `去年`, `今年`) and each of the top 3 hits
+        is known to sit in another part: then the passages answer for another year."""
+        if not hits or not any(is_relative_time_word(w) for w in content_words(fq)):
+            return False
+        ref = question_time(fq)
+        return all(time_match(ref, h.passage.section, h.passage.year) is False for h in hits[:3])
+
     def _low_confidence(self, fq: str, hits: list[Hit], dense: dict[int, float]) -> bool:
-        if not hits:
+        if not hits or self.out_of_time(fq, hits):
             return True
         cfg = self.config
         coverage = self.coverage(fq, hits)

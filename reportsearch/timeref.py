@@ -21,6 +21,14 @@ _REVIEW_HEAD = ("回顾", "总结", "过去", "成就", "成绩")
 _PLAN_HEAD = ("安排", "任务", "目标", "计划", "打算", "部署", "思路", "展望")
 
 
+_RELATIVE = frozenset(_PAST + _TWO_BACK + _NOW)
+
+
+def is_relative_time_word(word: str) -> bool:
+    """`去年`, `今年`, `前年`…: words that name a part of every report, not words its passages hold."""
+    return word in _RELATIVE
+
+
 @dataclass(frozen=True)
 class TimeRef:
     """What a question refers to: an absolute year, or a half of each report (relative words), or nothing."""

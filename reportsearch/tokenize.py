@@ -53,7 +53,8 @@ def query_terms(text: str, folded: bool = False) -> list[str]:
 
 
 def content_words(folded_query: str) -> list[str]:
-    """Words that carry a query's meaning: jieba words of 2+ CJK characters, and numbers.
+    """Words that carry a query's meaning: jieba words of 2+ CJK characters, numbers, and Latin words of 2+
+    letters (`gdp`, `lng`).
 
     Runs that jieba leaves as single characters (`一厅通办`) fall back to their bigrams.
     """
@@ -61,7 +62,7 @@ def content_words(folded_query: str) -> list[str]:
     for m in _RUN.finditer(folded_query):
         run = m.group()
         if not _cjk(run[0]):
-            if run[0].isdigit():
+            if run[0].isdigit() or len(run) >= 2:
                 out.append(run)
             continue
         words = [w for w in wordfreq.default().segment(run, search=False) if len(w) >= 2]

@@ -62,6 +62,20 @@ def test_low_confidence_for_an_unanswerable_question(engine):
     assert not engine.search("停车难怎么解决").low_confidence
 
 
+def test_a_mixed_question_with_an_english_word_and_a_time_word_is_judged(engine):
+    # `gdp` counts through the glossary (地区生产总值); `去年` is judged by where the passage sits in its report
+    # (no passage says 去年). Both once made the README's own example answer look unsure.
+    r = engine.search("去年GDP多少")
+    assert "426.8亿元" in r.results[0].passage.text and not r.low_confidence
+    assert engine.coverage("去年gdp ", list(r.results)) == 1.0
+    plan = engine.search("今年GDP多少")  # the plan half: the 2023 target
+    assert "8.5%" in plan.results[0].passage.text and not plan.low_confidence
+    assert engine.search("去年地铁建设").low_confidence  # a time word does not make an answer
+    # 前年 is 2021, which the one bundled report (2023: reviews 2022) does not cover
+    two_back = engine.search("前年GDP多少")
+    assert two_back.low_confidence and engine.out_of_time("前年gdp ", list(two_back.results))
+
+
 def test_no_duplicate_clause_in_results(engine):
     res = engine.search("煤层气", top_k=10).results
     clauses = [h.passage.section for h in res if len(h.passage.section) >= 3]

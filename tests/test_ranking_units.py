@@ -86,6 +86,35 @@ def test_content_words_fall_back_to_bigrams():
     assert content_words("一厅通办")  # jieba leaves single characters; bigrams keep the query judgeable
 
 
+def test_content_words_keep_latin_words_and_numbers():
+    assert content_words("去年gdp ") == ["去年", "gdp"]
+    assert content_words("lng储备 5g 426.8") == ["lng", "储备", "5g", "426.8"]
+    assert content_words("a 教育") == ["教育"]  # one letter carries nothing
+
+
+def test_out_of_time_when_every_top_hit_sits_in_another_part():
+    from reportsearch.engine import SearchEngine
+    from reportsearch.records import Hit, Passage
+
+    def hit(head, year=2023):
+        return Hit(passage=Passage(id=head, doc="d", section=(head,), text="地区生产总值", year=year), score=1.0)
+
+    review, plan, front = hit("一、2022年工作回顾"), hit("二、2023年工作安排"), hit("")
+    assert SearchEngine.out_of_time("今年gdp ", [review, review])  # asked for the plan, only the review came
+    assert not SearchEngine.out_of_time("今年gdp ", [review, plan])
+    assert not SearchEngine.out_of_time("去年gdp ", [review])
+    assert SearchEngine.out_of_time("前年gdp ", [review, plan])  # 2021: neither part of the 2023 report
+    assert not SearchEngine.out_of_time("前年gdp ", [review, front])  # front matter: unknown, not known wrong
+    assert not SearchEngine.out_of_time("gdp ", [review])  # no time word: nothing to judge
+
+
+def test_relative_time_words():
+    from reportsearch.timeref import is_relative_time_word
+
+    assert all(is_relative_time_word(w) for w in ("去年", "今年", "明年", "前年", "上年"))
+    assert not any(is_relative_time_word(w) for w in ("目标", "2022年", "教育"))
+
+
 def test_split_sentences_keeps_closing_quotes():
     assert split_sentences("甲。“乙！”丙") == ["甲。", "“乙！”", "丙"]
 
