@@ -136,7 +136,9 @@ def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remo
                  progress: bool = True, sentence_vectors: str | None = None) -> UpdateResult:
     """Write the next version of the index: the current reports (none when `rebuild`), minus `remove`, with `add`
     added or replacing the report of the same doc id. Vectors already in the current index are reused; the model
-    is loaded only when there is something new to embed. Nothing is written unless every step succeeds.
+    is loaded only when there is something new to embed, and when it runs on another runtime than the one that
+    made them (the manifest's `backend`: int8, fp32, torch) everything is embedded again. Nothing is written unless
+    every step succeeds.
 
     Answer sentences get vectors `late` (pooled from their passage's run: one model pass, needs an embedder with
     `encode_passages_and_spans`) or `separate` (each sentence embedded on its own). None: the current index's
@@ -248,6 +250,16 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
     # the keyword index is built (Python, mostly) while the model runs (onnxruntime, without the GIL)
     keyword_job = in_background(KeywordIndex.build, [p.text for p in passages], scheme,
                                 known=_known_tokens(current, scheme), name="keyword-index")
+    # one index, one runtime (int8, fp32, torch): the model that runs must be the one that made the cached vectors.
+    # It runs when a text is new, and on a rebuild; otherwise nothing is embedded beside the cached vectors, and
+    # the manifest keeps saying what made them. Indexes written before `backend` ran on torch and predate
+    # `embedding`, so only a removal reuses their vectors; a recorded None is an embedder that reports no backend.
+    if cache and (rebuild or loaded or any(bytes(k) not in cache for k in _index_keys(
+            passages, ptexts, sent_texts, sent_rows, model_name, late))):
+        runs, made = getattr(embedder(), "backend", None), current.manifest.get("backend")
+        if runs != made:
+            log.info("the index was embedded with %s; re-embedding everything with %s", _runtime(made), _runtime(runs))
+            cache.clear()
     if late:
         vectors, pkeys, sent_vecs, skeys = _late_vectors(passages, ptexts, sent_rows, cache, model_name, embedder,
                                                          result, progress)
@@ -288,6 +300,20 @@ def _known_tokens(store: IndexStore | None, scheme: str) -> dict[str, list[str]]
     return {p.text: toks for p, toks in zip(store.passages, tokens)}
 
 
+def _runtime(backend: dict | None) -> str:
+    """`onnxruntime int8`: a manifest's `backend`, for a log line."""
+    return f"{backend.get('backend')} {backend.get('variant')}" if backend else "an unrecorded runtime"
+
+
+def _index_keys(passages, ptexts, sent_texts, sent_rows, model_name, late) -> np.ndarray:
+    """The cache keys of every passage and sentence vector the index will hold."""
+    if late:
+        skeys = span_keys(ptexts, _embedding_spans(passages, ptexts, sent_rows), model_name)
+    else:
+        skeys = cache_keys(sent_texts, model_name)
+    return np.concatenate([cache_keys(ptexts, model_name), skeys])
+
+
 def _stack(cache: dict, keys: np.ndarray, loaded: list) -> np.ndarray:
     if not len(keys):
         return np.zeros((0, len(next(iter(cache.values()))) if cache else int(loaded[0].dim)), np.float32)
@@ -303,12 +329,17 @@ def span_keys(ptexts: Sequence[str], spans: Sequence[tuple[int, int, int]], mode
                      for i, a, b in spans], dtype="S20")
 
 
+def _embedding_spans(passages, ptexts, sent_rows) -> list[tuple[int, int, int]]:
+    """The sentence rows' (passage row, start, end) with start and end in the passage's embedding text."""
+    offs = [len(t) - len(p.text) for t, p in zip(ptexts, passages)]  # the embedding text ends with the passage text
+    return [(i, offs[i] + a, offs[i] + b) for i, a, b in sent_rows.tolist()]
+
+
 def _late_vectors(passages, ptexts, sent_rows, cache, model_name, embedder, result, progress):
     """Passage and sentence vectors from one model run per distinct embedding text (see
     OnnxEmbedder.encode_passages_and_spans): a text runs again when its own vector or any of its sentences'
     is not in the cache. Passages that share an embedding text share its run, with the union of their spans."""
-    offs = [len(t) - len(p.text) for t, p in zip(ptexts, passages)]  # the embedding text ends with the passage text
-    spans = [(i, offs[i] + a, offs[i] + b) for i, a, b in sent_rows.tolist()]
+    spans = _embedding_spans(passages, ptexts, sent_rows)
     pkeys, skeys = cache_keys(ptexts, model_name), span_keys(ptexts, spans, model_name)
     wanted: dict[bytes, dict[tuple[int, int], bytes]] = {}  # text key -> its spans still to pool -> span key
     first: dict[bytes, int] = {}  # text key -> a passage row with that text

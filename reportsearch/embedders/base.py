@@ -72,20 +72,27 @@ def default_variant(variant: str | None = None) -> str:
     return v
 
 
+def expected_backend(spec: str | None = None, variant: str | None = None) -> dict:
+    """What `load_embedder(spec, variant).backend` will be, without loading anything (the manifest's `backend`)."""
+    if requested_model(spec) == DEFAULT_MODEL_ID and (v := default_variant(variant)) != "torch":
+        return {"backend": "onnxruntime", "variant": v}
+    return {"backend": "sentence-transformers", "variant": "torch"}
+
+
 def load_embedder(spec: str | None = None, variant: str | None = None, warm: str = "query") -> Embedder:
     """The embedder for a model name. The offline default runs on onnxruntime unless the variant is `torch`;
     torch (and sentence-transformers) is imported only on the torch path. `warm`: which onnxruntime session
     starts loading now, "query" (serving) or "passage" (ingest)."""
     name = requested_model(spec)
-    if name == DEFAULT_MODEL_ID:
-        v = default_variant(variant)
-        if v != "torch":
-            from ..defaultmodel import ONNX_FP32, ONNX_INT8, PROMPTS, SPM_FILE, ensure_default_model
-            from .onnx import OnnxEmbedder
+    backend = expected_backend(name, variant)
+    if backend["backend"] == "onnxruntime":
+        from ..defaultmodel import ONNX_FP32, ONNX_INT8, PROMPTS, SPM_FILE, ensure_default_model
+        from .onnx import OnnxEmbedder
 
-            folder = ensure_default_model()
-            return OnnxEmbedder(name, folder, ONNX_INT8 if v == "int8" else ONNX_FP32, PROMPTS, variant=v, warm=warm,
-                                spm_file=SPM_FILE)
+        v = backend["variant"]
+        folder = ensure_default_model()
+        return OnnxEmbedder(name, folder, ONNX_INT8 if v == "int8" else ONNX_FP32, PROMPTS, variant=v, warm=warm,
+                            spm_file=SPM_FILE)
     from .sentence_transformer import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(name)
