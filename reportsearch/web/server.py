@@ -5,6 +5,10 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import signal
+import sys
+import threading
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -12,6 +16,7 @@ from ..errors import IndexMissingError
 
 log = logging.getLogger("reportsearch")
 PUBLIC_RATE_LIMIT = 120  # searches per minute per client when bound to a non-loopback address
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def is_loopback(host: str) -> bool:
@@ -85,8 +90,6 @@ def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860,
                rebuild: bool = False, rate_limit: int | None = None, trust_proxy: bool = False,
                log_db: str | Path | None = None, log_days: int = 90, max_waiting: int | None = None,
                wait_timeout: float | None = None, search_slots: int | None = None) -> None:
-    import uvicorn
-
     from .staff import staff_token
 
     limit = effective_rate_limit(host, rate_limit)
@@ -106,13 +109,73 @@ def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860,
              f"{limit} searches per minute per client" if limit else "off",
              f"{log_db} (kept {log_days} days)" if log_db else "off",
              "on at /staff" if service.staff_token else f"off (set {'REPORTSEARCH_STAFF_TOKEN'} to enable)")
-    # proxy_headers=False: X-Forwarded-For is read by our own code, and only with --trust-proxy
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
-    finally:
+
+    def stop() -> None:
         watcher.stop()
         if service.querylog is not None:
-            service.querylog.close()
+            service.querylog.close()  # writes the rows still queued
+
+    # proxy_headers=False: X-Forwarded-For is read by our own code, and only with --trust-proxy
+    serve(app, stop, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def serve(app, stop, **config) -> None:
+    """uvicorn's server, then `stop()`, then, after a stop signal, that signal again with its default action, so
+    the process ends as the signal says (SIGTERM: status -15, 143 in a shell; SIGINT: -2, 130) and systemd or
+    docker see a clean stop. uvicorn raises the signal again on its way out, and SIGTERM's default action then
+    ended the process before a `finally` after uvicorn.run could close the query log: its last rows were lost."""
+    import uvicorn
+
+    server = _server_class()(uvicorn.Config(app, **config))
+    try:
+        server.run()
+    except KeyboardInterrupt:  # Ctrl-C just before or after uvicorn listens for signals: a stop, as in uvicorn.run
+        server.stop_signal = server.stop_signal or signal.SIGINT
+    finally:
+        stop()
+    if server.stop_signal is not None:
+        _end_by(server.stop_signal)
+    if not server.started:  # uvicorn.run's status for a server that never started
+        sys.exit(uvicorn.config.STARTUP_FAILURE)
+
+
+def _server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """Keeps the first stop signal for `serve` instead of raising it again on the way out."""
+
+        stop_signal: int | None = None
+
+        @contextmanager
+        def capture_signals(self):
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handlers = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in handlers.items():
+                    signal.signal(sig, handler)
+
+        def handle_exit(self, sig, frame) -> None:
+            self.stop_signal = self.stop_signal or sig
+            super().handle_exit(sig, frame)  # a second SIGINT forces the exit, as in uvicorn
+
+    return Server
+
+
+def _end_by(sig: int) -> None:
+    """End the process by `sig` with its default action: no traceback for SIGINT, no teardown (see cli.exit_now)."""
+    try:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: the signal still ends the process
+        pass
+    signal.signal(sig, signal.SIG_DFL)
+    signal.raise_signal(sig)
 
 
 def watch_index(service, index_dir: str | Path, poll: float | None = None):
