@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -14,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .answer import choose_answer_for, highlight_spans, sentence_spans
-from .embedders import Embedder, load_embedder, requested_model
+from .embedders import VARIANT_ENV, Embedder, expected_backend, load_embedder, recorded_variant, requested_model
 from .errors import IndexMismatchError, QueryError
 from .figures import prefer_measure
 from .fusion import fuse, ranking
@@ -26,6 +27,7 @@ from .textnorm import fold
 from .timeref import is_relative_time_word, prefer_time, question_time, time_match
 from .tokenize import content_words, query_terms, strip_question_words, tokenize
 
+log = logging.getLogger(__name__)
 MODES = ("hybrid", "semantic", "keyword")
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
@@ -145,11 +147,20 @@ class SearchEngine:
     @classmethod
     def load(cls, index_dir: str | Path, model: str | None = None, config: EngineConfig | None = None,
              embedder: Embedder | None = None) -> "SearchEngine":
-        built_with = read_manifest(Path(index_dir)).get("model")
+        manifest = read_manifest(Path(index_dir))
+        built_with = manifest.get("model")
         if model and requested_model(model) != built_with:
             raise IndexMismatchError(f"the index was built with {built_with!r}, not {model!r}; "
                                      f"run `python ingest.py --model {model}` to rebuild it")
-        embedder = embedder or load_embedder(built_with)  # the ONNX model loads in the background meanwhile
+        # queries run on the runtime that made the index's vectors (int8, fp32, torch), whatever the environment
+        # asks for now; a given embedder (a live swap) is kept only if it is that runtime
+        variant = recorded_variant(manifest)
+        if variant and embedder is not None and getattr(embedder, "backend", None) != manifest.get("backend"):
+            embedder = None
+        if variant and embedder is None and expected_backend(built_with) != manifest.get("backend"):
+            log.info("the index was embedded with the %s variant of the default model: its queries use it too "
+                     "(re-ingest with $%s to change it)", variant, VARIANT_ENV)
+        embedder = embedder or load_embedder(built_with, variant=variant)  # the ONNX model loads meanwhile
         store = load_index(Path(index_dir))
         if store.manifest.get("model") != built_with:  # rewritten between the two reads
             raise IndexMismatchError(f"the index in {index_dir} changed while loading; try again")

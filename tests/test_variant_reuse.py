@@ -190,3 +190,32 @@ def test_expected_backend_of_torch_and_other_models(monkeypatch):
         expected_backend()
     monkeypatch.setenv(MODEL_ENV, "BAAI/bge-small-zh-v1.5")
     assert expected_backend() == torch
+
+
+def test_recorded_variant_of_a_manifest():
+    from reportsearch.defaultmodel import DEFAULT_MODEL_ID
+    from reportsearch.embedders import recorded_variant
+
+    onnx = {"backend": "onnxruntime", "variant": "fp32"}
+    assert recorded_variant({"model": DEFAULT_MODEL_ID, "backend": onnx}) == "fp32"
+    assert recorded_variant({"model": DEFAULT_MODEL_ID}) is None  # older indexes record none
+    assert recorded_variant({"model": "BAAI/bge-small-zh-v1.5", "backend": onnx}) is None  # another model
+    assert recorded_variant({"model": DEFAULT_MODEL_ID, "backend": {"variant": "fp16"}}) is None
+
+
+def test_queries_run_on_the_variant_the_index_was_embedded_with(real_index, real_embedder, monkeypatch, caplog):
+    """$REPORTSEARCH_DEFAULT_VARIANT=fp32 against an int8 index: the queries stay int8 (as the passages), with one
+    line saying so; a live swap's embedder of another runtime is not reused."""
+    from reportsearch.embedders import VARIANT_ENV
+    from reportsearch.engine import SearchEngine
+
+    assert load_index(real_index).manifest["backend"] == {"backend": "onnxruntime", "variant": "int8"}
+    monkeypatch.setenv(VARIANT_ENV, "fp32")
+    with caplog.at_level(logging.INFO, logger="reportsearch"):
+        engine = SearchEngine.load(real_index)
+    assert engine.embedder.backend == {"backend": "onnxruntime", "variant": "int8"}
+    assert "embedded with the int8 variant" in caplog.text
+    assert SearchEngine.load(real_index, embedder=real_embedder).embedder is real_embedder  # same runtime: kept
+    other = VariantEmbedder("fp32")
+    other.name, other.dim = real_embedder.name, real_embedder.dim
+    assert SearchEngine.load(real_index, embedder=other).embedder.backend["variant"] == "int8"

@@ -72,6 +72,15 @@ def default_variant(variant: str | None = None) -> str:
     return v
 
 
+def recorded_variant(manifest: dict) -> str | None:
+    """The default model's variant an index's vectors were made with (its manifest's `backend`), so that queries
+    run on the same one; None for other models and for older indexes that record none."""
+    if manifest.get("model") != DEFAULT_MODEL_ID:
+        return None
+    v = (manifest.get("backend") or {}).get("variant")
+    return v if v in VARIANTS else None
+
+
 def expected_backend(spec: str | None = None, variant: str | None = None) -> dict:
     """What `load_embedder(spec, variant).backend` will be, without loading anything (the manifest's `backend`)."""
     if requested_model(spec) == DEFAULT_MODEL_ID and (v := default_variant(variant)) != "torch":
