@@ -108,7 +108,7 @@ def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860,
     log.info("rate limit: %s; query log: %s; staff view: %s",
              f"{limit} searches per minute per client" if limit else "off",
              f"{log_db} (kept {log_days} days)" if log_db else "off",
-             "on at /staff" if service.staff_token else f"off (set {'REPORTSEARCH_STAFF_TOKEN'} to enable)")
+             "on at /staff" if service.staff_token else "off (set REPORTSEARCH_STAFF_TOKEN to enable)")
 
     def stop() -> None:
         watcher.stop()
