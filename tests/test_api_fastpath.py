@@ -78,7 +78,8 @@ def test_fast_path_reads_the_client_address_as_the_route_did(apps):
         fast.get("/api/search?q=教育", headers={"X-Forwarded-For": "203.0.113.9, 198.51.100.7"})
     finally:
         service.client = real
-    assert seen == [("testclient", "203.0.113.9, 198.51.100.7")]
+    # read on the event loop for the rate limit, then again by the search: the same peer and header each time
+    assert seen and set(seen) == {("testclient", "203.0.113.9, 198.51.100.7")}
     assert real("testclient", "203.0.113.9, 198.51.100.7") == "198.51.100.7"
 
 
@@ -186,3 +187,118 @@ def test_pool_runs_a_lone_call_after_a_burst_past_its_cap():
         return time.perf_counter() - t
 
     assert asyncio.run(main()) < 1.0 and pool.threads == 2
+
+
+# ---------------------------------------------------------------- the queue in front of the slots
+def _search_scope(q: str) -> dict:
+    return {"type": "http", "path": "/api/search", "method": "GET", "query_string": f"q={q}".encode(),
+            "headers": [], "client": ("127.0.0.1", 5000)}
+
+
+async def _call(app, scope) -> tuple[int, bytes]:
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent[0]["status"], sent[1]["body"]
+
+
+def test_fast_path_queues_searches_in_front_of_the_slots():
+    """One pool thread a slot; a search that cannot start waits in the queue, up to the slots' limits: beyond
+    `max_waiting` queued it is refused at once, and one that waited `timeout` seconds is refused when its turn
+    comes; both as the slots' own refusal (503, Retry-After) through `refuse`, and nothing else is lost."""
+    from starlette.responses import JSONResponse
+
+    from reportsearch.web.slots import SearchSlots
+
+    slots = SearchSlots(slots=1, max_waiting=2, timeout=0.5)
+    gate, started, ran = threading.Event(), threading.Event(), []
+
+    def handle(host, forwarded, params):
+        q = dict(params)["q"]
+        if q == "first":
+            started.set()
+            gate.wait(10)
+        ran.append(q)
+        return JSONResponse({"q": q})
+
+    def refuse(error):
+        return JSONResponse({"error": str(error)}, status_code=503, headers={"Retry-After": str(error.retry_after)})
+
+    app = SearchFastPath(None, handle, slots=slots, refuse=refuse, admit=lambda host, forwarded, params: None)
+    assert app.pool.max_threads == 1
+
+    async def main():
+        first = asyncio.ensure_future(_call(app, _search_scope("first")))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        queued = [asyncio.ensure_future(_call(app, _search_scope(q))) for q in ("second", "third")]
+        await asyncio.sleep(0.05)
+        t = time.perf_counter()
+        full = await _call(app, _search_scope("fourth"))  # 1 running + 2 queued: refused without waiting
+        assert time.perf_counter() - t < 0.2 and app.pending == 3
+        await asyncio.sleep(0.6)  # past the timeout while "first" still runs
+        gate.set()
+        return await first, [await f for f in queued], full
+
+    first, queued, full = asyncio.run(main())
+    assert first == (200, b'{"q":"first"}')
+    assert full[0] == 503 and b"1 searches running, 2 waiting" in full[1]
+    assert all(status == 503 and b"no search slot came free in 0.5 s" in body for status, body in queued)
+    assert ran == ["first"] and app.pending == 0
+
+
+def test_fast_path_refusals_are_counted_as_busy(apps):
+    from reportsearch.errors import BusyError
+    from reportsearch.web.api import search_refused
+
+    _, _, service = apps
+    count = lambda: service.telemetry.registry.get_sample_value(  # noqa: E731
+        "reportsearch_searches_total", {"source": "api", "outcome": "busy"}) or 0
+    before = count()
+    r = search_refused(service, BusyError("the service is busy", retry_after=2))
+    assert r.status_code == 503 and r.headers["Retry-After"] == "2" and count() == before + 1
+
+
+def test_the_served_fast_path_has_one_thread_a_slot(small_engine):
+    from reportsearch.web.server import build_service, create_app
+
+    service = build_service(small_engine, search_slots=3)
+    app = create_app(service)
+    with TestClient(app) as client:
+        assert client.get("/api/search?q=教育").status_code == 200
+        fast = app.middleware_stack
+        while not isinstance(fast, SearchFastPath):
+            fast = fast.app
+        assert fast.pool.max_threads == 3 and fast.slots is service.slots
+
+
+def test_a_client_over_its_rate_limit_is_answered_at_once_and_never_queued(small_engine):
+    """Its 429 comes from the event loop before the queue, so one client's flood cannot fill the queue that
+    others wait in; a bad parameter is still a 400 first, as through the route; each search takes one token."""
+    from reportsearch.web.server import build_service, create_app
+
+    service = build_service(small_engine, rate_limit=2)
+    app = create_app(service)
+    with TestClient(app) as client:
+        fast = app.middleware_stack
+        while not isinstance(fast, SearchFastPath):
+            fast = fast.app
+        ran = []
+        real = fast.handle
+        fast.handle = lambda *a: ran.append(a) or real(*a)
+        try:
+            statuses = [client.get("/api/search?q=教育").status_code for _ in range(3)]
+            bad = client.get("/api/search?q=教育&k=abc")
+        finally:
+            fast.handle = real
+    assert statuses == [200, 200, 429] and len(ran) == 2  # the third never reached the pool
+    assert bad.status_code == 400 and "k must be" in bad.json()["error"]
+    limited = service.telemetry.registry.get_sample_value("reportsearch_searches_total",
+                                                          {"source": "api", "outcome": "rate_limited"})
+    assert limited == 1

@@ -117,34 +117,62 @@ def _year(year: str | None) -> int | None:
         raise QueryError(f"year must be a year such as 2023, got {year!r}") from None
 
 
+def _checked(q: str | None, k: str, mode: str, year: str | None) -> tuple[int, int | None]:
+    """(top_k, year) of a search's parameters; QueryError (400) for a bad one."""
+    if q is None:
+        raise QueryError("missing parameter q: add ?q=your+question")
+    try:
+        top_k = check_top_k(int(k))
+    except ValueError:
+        raise QueryError(f"k must be a whole number from 1 to 50, got {k!r}") from None
+    if mode not in MODES:
+        raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    return top_k, _year(year)
+
+
 def search_response(service, client: str, q: str | None, k: str = "5", mode: str = "hybrid",
                     section: str | None = None, doc: list[str] | None = None,
-                    year: str | None = None) -> JSONResponse:
-    """/api/search once its parameters are read: the search (blocking) and its JSON answer or 4xx/503 problem."""
+                    year: str | None = None, admitted: bool = False) -> JSONResponse:
+    """/api/search once its parameters are read: the search (blocking) and its JSON answer or 4xx/503 problem.
+    `admitted`: `admit_search` already took the client's rate-limit token."""
     try:
-        if q is None:
-            raise QueryError("missing parameter q: add ?q=your+question")
-        try:
-            top_k = check_top_k(int(k))
-        except ValueError:
-            raise QueryError(f"k must be a whole number from 1 to 50, got {k!r}") from None
-        if mode not in MODES:
-            raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        top_k, year_ = _checked(q, k, mode, year)
         r = service.search(q, mode=mode, top_k=top_k, section=section or None, client=client, source="api",
-                           docs=[d for d in doc or [] if d] or None, year=_year(year))
+                           docs=[d for d in doc or [] if d] or None, year=year_, admitted=admitted)
     except ReportSearchError as e:
         return _error(e)
     return JSONResponse(r.to_dict())  # already plain JSON: skips jsonable_encoder (~0.5 ms of GIL a request)
 
 
+def admit_search(service, host: str | None, forwarded_for: str | None,
+                 params: list[tuple[str, str]]) -> JSONResponse | None:
+    """Before a search queues for a slot (web/fastpath.py, on the event loop): its 400 (a bad parameter, checked
+    first, as the route does) or 429 (the client's rate limit, whose token it takes), or None when it may queue.
+    A client over its limit is answered at once and holds no place in the queue."""
+    last = dict(params)
+    try:
+        _checked(last.get("q"), last.get("k", "5"), last.get("mode", "hybrid"), last.get("year"))
+        service.admit(service.client(host, forwarded_for), "api")
+    except ReportSearchError as e:
+        return _error(e)
+    return None
+
+
+def search_refused(service, error: ServiceLimitError) -> JSONResponse:
+    """A search turned away before it ran (the fast path's queue full, or its wait too long): counted as busy
+    and answered as the slots' own refusal is."""
+    service.telemetry.search("api", "busy")
+    return _error(error)
+
+
 def search_from_query(service, host: str | None, forwarded_for: str | None,
-                      params: list[tuple[str, str]]) -> JSONResponse:
+                      params: list[tuple[str, str]], admitted: bool = False) -> JSONResponse:
     """`search_response` from the raw query string's pairs, read as FastAPI reads the route's parameters:
     the last value of a repeated parameter, every `doc` (none: None), a missing one its default."""
     last = dict(params)
     doc = [v for key, v in params if key == "doc"] or None
     return search_response(service, service.client(host, forwarded_for), last.get("q"), last.get("k", "5"),
-                           last.get("mode", "hybrid"), last.get("section"), doc, last.get("year"))
+                           last.get("mode", "hybrid"), last.get("section"), doc, last.get("year"), admitted)
 
 
 def create_api(service) -> FastAPI:

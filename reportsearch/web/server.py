@@ -58,7 +58,7 @@ def create_app(service):
     """One ASGI app: the JSON API under /api, /metrics, the staff view, and the Gradio page at /."""
     import gradio as gr
 
-    from .api import create_api, search_from_query
+    from .api import admit_search, create_api, search_from_query, search_refused
     from .fastpath import SearchFastPath
     from .middleware import EdgeMiddleware
     from .ui import CSS, create_ui
@@ -66,7 +66,8 @@ def create_app(service):
     app = create_api(service)
     app = gr.mount_gradio_app(app, create_ui(service), path="/", css=CSS)
     # GET /api/search skips FastAPI's routing and parameter solving (fastpath.py); inside EdgeMiddleware
-    app.add_middleware(SearchFastPath, handle=partial(search_from_query, service))
+    app.add_middleware(SearchFastPath, handle=partial(search_from_query, service, admitted=True),
+                       slots=service.slots, admit=partial(admit_search, service), refuse=partial(search_refused, service))
     app.add_middleware(EdgeMiddleware, telemetry=service.telemetry)
     return app
 

@@ -38,20 +38,30 @@ class Service:
 
     def search(self, query: str, mode: str = "hybrid", top_k: int = 5, section: str | None = None,
                client: str = "unknown", source: str = "api", docs: list[str] | None = None,
-               year: int | None = None) -> SearchResponse:
-        """Rate limit, wait for a slot (bounded), search, then count and log without waiting on the disk."""
+               year: int | None = None, admitted: bool = False) -> SearchResponse:
+        """Rate limit (unless `admitted` took the token already), wait for a slot (bounded), search, then count
+        and log without waiting on the disk."""
         return self._run(lambda engine: engine.search(query, mode=mode, top_k=top_k, section=section, docs=docs,
                                                       year=year),
-                         client, source, top_k, describe_filters(section, docs, year))
+                         client, source, top_k, describe_filters(section, docs, year), admitted)
+
+    def admit(self, client: str, source: str = "api") -> None:
+        """Take one search of the client's rate limit; RateLimitedError (counted) when it has none left."""
+        if self.limiter is not None:
+            try:
+                self.limiter.take(client)
+            except RateLimitedError:
+                self.telemetry.search(source, "rate_limited")
+                raise
 
     def compare(self, query: str, mode: str = "hybrid", client: str = "unknown", source: str = "api") -> Comparison:
         """The same question asked of every report: one search's limits, slot and log line."""
         return self._run(lambda engine: engine.compare(query, mode=mode), client, source, 1, "compare")
 
-    def _run(self, work, client: str, source: str, top_k: int, filters: str | None):
+    def _run(self, work, client: str, source: str, top_k: int, filters: str | None, admitted: bool = False):
         tm = self.telemetry
         try:
-            if self.limiter is not None:
+            if self.limiter is not None and not admitted:
                 self.limiter.take(client)
             engine = self.engine  # one read: a swap during this search does not mix two indexes
             with self.slots.slot():

@@ -24,14 +24,23 @@ class SearchSlots:
         self.waiting = 0
         self.running = 0
 
+    def queue_full(self, waiting: int) -> BusyError:
+        """The refusal of a search that finds every slot busy and `waiting` others already queued."""
+        return BusyError(f"the service is busy ({self.slots} searches running, {waiting} waiting); try again in "
+                         "a moment", retry_after=2)
+
+    def waited_too_long(self) -> BusyError:
+        """The refusal of a search that waited `timeout` seconds without a slot."""
+        return BusyError(f"the service is busy: no search slot came free in {self.timeout:g} s; try again in a "
+                         "moment", retry_after=max(1, round(self.timeout / 2)))
+
     @contextmanager
     def slot(self):
         """Hold one slot for the block; raise BusyError when the queue is full or the wait times out."""
         if not self._sem.acquire(blocking=False):
             with self._lock:
                 if self.waiting >= self.max_waiting:
-                    raise BusyError(f"the service is busy ({self.slots} searches running, {self.waiting} "
-                                    "waiting); try again in a moment", retry_after=2)
+                    raise self.queue_full(self.waiting)
                 self.waiting += 1
             try:
                 got = self._sem.acquire(timeout=self.timeout)
@@ -39,8 +48,7 @@ class SearchSlots:
                 with self._lock:
                     self.waiting -= 1
             if not got:
-                raise BusyError(f"the service is busy: no search slot came free in {self.timeout:g} s; "
-                                "try again in a moment", retry_after=max(1, round(self.timeout / 2)))
+                raise self.waited_too_long()
         with self._lock:
             self.running += 1
         try:
