@@ -241,7 +241,7 @@ def test_fast_path_queues_searches_in_front_of_the_slots():
         await asyncio.sleep(0.05)
         t = time.perf_counter()
         full = await _call(app, _search_scope("fourth"))  # 1 running + 2 queued: refused without waiting
-        assert time.perf_counter() - t < 0.2 and app.pending == 3
+        assert time.perf_counter() - t < 0.2 and app.pending == 3 and slots.queued == 2  # /metrics: waiting
         await asyncio.sleep(0.6)  # past the timeout while "first" still runs
         gate.set()
         return await first, [await f for f in queued], full
@@ -250,7 +250,7 @@ def test_fast_path_queues_searches_in_front_of_the_slots():
     assert first == (200, b'{"q":"first"}')
     assert full[0] == 503 and b"1 searches running, 2 waiting" in full[1]
     assert all(status == 503 and b"no search slot came free in 0.5 s" in body for status, body in queued)
-    assert ran == ["first"] and app.pending == 0
+    assert ran == ["first"] and app.pending == 0 and slots.queued == 0
 
 
 def test_fast_path_refusals_are_counted_as_busy(apps):

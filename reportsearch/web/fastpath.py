@@ -91,6 +91,7 @@ class SearchFastPath:
             response = self.refuse(self.slots.queue_full(self.pending - self.pool.max_threads))
         else:
             self.pending += 1
+            self.slots.count_queued(1)  # out again when a pool thread takes it (uvicorn never cancels the wait)
             try:
                 response = await self.pool.run(self._queued, time.monotonic(), host, forwarded, params)
             finally:
@@ -100,6 +101,7 @@ class SearchFastPath:
         await send({"type": "http.response.body", "body": response.body})
 
     def _queued(self, since: float, host, forwarded, params):
+        self.slots.count_queued(-1)
         if time.monotonic() - since > self.slots.timeout:
             return self.refuse(self.slots.waited_too_long())
         return self.handle(host, forwarded, params)

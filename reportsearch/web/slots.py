@@ -23,6 +23,12 @@ class SearchSlots:
         self._lock = threading.Lock()
         self.waiting = 0
         self.running = 0
+        self.queued = 0  # searches waiting in the fast path's queue in front of the slots (web/fastpath.py)
+
+    def count_queued(self, n: int) -> None:
+        """A search enters (+1) or leaves (-1) the fast path's queue."""
+        with self._lock:
+            self.queued += n
 
     def queue_full(self, waiting: int) -> BusyError:
         """The refusal of a search that finds every slot busy and `waiting` others already queued."""

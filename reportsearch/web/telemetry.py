@@ -43,7 +43,7 @@ class _ServiceCollector:
         slots = self.service.slots
         yield GaugeMetricFamily("reportsearch_searches_running", "Searches holding a slot now", value=slots.running)
         yield GaugeMetricFamily("reportsearch_searches_waiting", "Searches waiting for a slot now",
-                                value=slots.waiting)
+                                value=slots.waiting + slots.queued)
 
 
 class Telemetry:
