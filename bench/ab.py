@@ -1,0 +1,93 @@
+"""Two servers under the same load, alternating round by round in one run: an A/B of a server change.
+
+    python bench/ab.py [--rounds 6] [--a CHECKOUT] [--b CHECKOUT] [--a-args "..."] [--b-args "..."]
+                       [--clients 8] [--requests 25] [--index-dir index]
+
+Each side is `python CHECKOUT/serve.py` (default: this checkout for both) with its own extra options, e.g. an
+older commit (`git worktree add /tmp/old HEAD~1`) against this one, or `--a-args "--search-slots 2" --b-args
+"--search-slots 3"`. Every round starts each side afresh on a free loopback port, warms it, runs 8 clients x 25
+distinct searches with the query-vector cache off (bench/load.py's load, connections kept open), and stops it;
+the order of the sides alternates each round (the machines are noisy). Reports req/s, p50 and how busy the
+cores were (from /proc/stat), per round and as medians. Exits non-zero on any error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT
+from load import free_port, questions, run_load, stop_server, wait_ready
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(all, idle + iowait) jiffies of the machine since boot."""
+    v = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(v), v[3] + v[4]
+
+
+def start(checkout: Path, args: list[str], index_dir: str):
+    port = free_port()
+    env = dict(os.environ, REPORTSEARCH_QUERY_CACHE="0")
+    log_db = Path(tempfile.mkdtemp(prefix="bench-ab-")) / "queries.sqlite3"  # never the site's query log
+    proc = subprocess.Popen([sys.executable, str(checkout / "serve.py"), "--port", str(port), "--index-dir",
+                             index_dir, "--log-db", str(log_db), *args], cwd=checkout, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, proc)
+    except BaseException:
+        proc.kill()
+        raise
+    return proc, base
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--a", type=Path, default=ROOT, help="checkout of side A (default: this one)")
+    ap.add_argument("--b", type=Path, default=ROOT, help="checkout of side B (default: this one)")
+    ap.add_argument("--a-args", default="", help="extra serve.py options of side A")
+    ap.add_argument("--b-args", default="", help="extra serve.py options of side B")
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--requests", type=int, default=25)
+    ap.add_argument("--index-dir", default=str(ROOT / "index"))
+    args = ap.parse_args()
+    sides = {"A": (args.a.resolve(), shlex.split(args.a_args)), "B": (args.b.resolve(), shlex.split(args.b_args))}
+    for name, (checkout, extra) in sides.items():
+        print(f"{name}: {checkout}/serve.py {' '.join(extra)}")
+    qs = questions()
+    results: dict[str, list[dict]] = {k: [] for k in sides}
+    errors = 0
+    for r in range(args.rounds):
+        for name in (("A", "B") if r % 2 == 0 else ("B", "A")):
+            proc, base = start(*sides[name], args.index_dir)
+            try:
+                run_load(base, qs, args.clients, 5, offset=100)  # warm threads and arenas
+                before = cpu_ticks()
+                x = run_load(base, qs, args.clients, args.requests)
+                after = cpu_ticks()
+            finally:
+                stop_server(proc)
+            time.sleep(1)  # let it finish exiting: its teardown is not the next side's cost
+            x["busy"] = 100 * (1 - (after[1] - before[1]) / max(1, after[0] - before[0]))
+            errors += len(x["errors"])
+            results[name].append(x)
+            print(f"round {r + 1} {name}: {x['rps']:.1f} req/s, p50 {x['p50']:.1f} ms, p95 {x['p95']:.1f} ms, "
+                  f"cores {x['busy']:.0f}% busy, errors {len(x['errors'])}", flush=True)
+    for name, xs in results.items():
+        print(f"{name} median of {len(xs)}: {statistics.median(x['rps'] for x in xs):.1f} req/s, "
+              f"p50 {statistics.median(x['p50'] for x in xs):.1f} ms, "
+              f"cores {statistics.median(x['busy'] for x in xs):.0f}% busy")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
