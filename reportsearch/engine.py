@@ -16,7 +16,7 @@ import numpy as np
 
 from .answer import choose_answer_for, highlight_spans, sentence_spans
 from .embedders import VARIANT_ENV, Embedder, expected_backend, load_embedder, recorded_variant, requested_model
-from .errors import IndexMismatchError, QueryError
+from .errors import IndexMismatchError, ModelError, QueryError
 from .figures import prefer_measure
 from .fusion import fuse, ranking
 from .glossary import expand, load_glossary
@@ -24,11 +24,19 @@ from .keyword import top_k as top_scores
 from .records import Answer, Comparison, Hit, ReportHit, SearchResponse
 from .store import IndexStore, load_index, read_manifest
 from .textnorm import fold
-from .timeref import is_relative_time_word, prefer_time, question_time, time_match
+from .timeref import answers_another_time, is_relative_time_word, prefer_time, question_time
 from .tokenize import content_words, query_terms, strip_question_words, tokenize
 
 log = logging.getLogger(__name__)
 MODES = ("hybrid", "semantic", "keyword")
+
+
+def _asked_backend(model: str | None) -> dict | None:
+    """The runtime the environment asks for (None when $REPORTSEARCH_DEFAULT_VARIANT names none we have)."""
+    try:
+        return expected_backend(model)
+    except ModelError:
+        return None
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
 _WS = re.compile(r"\s+")
@@ -98,6 +106,7 @@ class SearchEngine:
             self._sentences_of[int(row)].append(s)
         self.neighbors = self._neighbors()
         self.row_of = {p.id: i for i, p in enumerate(self.passages)}
+        self.newest_year = max((p.year for p in self.passages if p.year), default=None)
         self._rows_by: dict[str, dict] = {"doc": {}, "year": {}, "section": {}}  # filter value -> passage rows
         for i, p in enumerate(self.passages):
             self._rows_by["doc"].setdefault(p.doc, []).append(i)
@@ -157,7 +166,7 @@ class SearchEngine:
         variant = recorded_variant(manifest)
         if variant and embedder is not None and getattr(embedder, "backend", None) != manifest.get("backend"):
             embedder = None
-        if variant and embedder is None and expected_backend(built_with) != manifest.get("backend"):
+        if variant and embedder is None and _asked_backend(built_with) != manifest.get("backend"):
             log.info("the index was embedded with the %s variant of the default model: its queries use it too "
                      "(re-ingest with $%s to change it)", variant, VARIANT_ENV)
         embedder = embedder or load_embedder(built_with, variant=variant)  # the ONNX model loads meanwhile
@@ -320,11 +329,15 @@ class SearchEngine:
         they name a part of every report, not words its passages hold. None for queries with no Chinese content
         words or numbers (English, say), where only the dense score can judge.
         """
+        if not hits or (re.search(r"[a-z]{2}", fq) and not re.search(r"[\u3400-\u9fff]", fq)):
+            return None
         words = [w for w in dict.fromkeys(content_words(fq)) if not is_relative_time_word(w)]
-        if not words or not hits or (re.search(r"[a-z]{2}", fq) and not re.search(r"[\u3400-\u9fff]", fq)):
+        alts = {w: expand(w, self.glossary) for w in words}  # once per word, not per hit
+        # a Latin word counts when the glossary or the reports know it (gdp, lng), not `is` or `how`
+        words = [w for w in words if not ("a" <= w[0] <= "z") or alts[w] or self._df(w) > 0]
+        if not words:
             return None
         weights = {w: self._idf(w) for w in words}
-        alts = {w: expand(w, self.glossary) for w in words}  # once per word, not per hit
         total = sum(weights.values())
         best = 0.0
         for h in hits[:3]:
@@ -333,14 +346,13 @@ class SearchEngine:
             best = max(best, got)
         return best / total if total > 0 else None
 
-    @staticmethod
-    def out_of_time(fq: str, hits: list[Hit]) -> bool:
-        """True when the question names a part of the reports (`前年`, `去年`, `今年`) and each of the top 3 hits
-        is known to sit in another part: then the passages answer for another year."""
+    def out_of_time(self, fq: str, hits: list[Hit]) -> bool:
+        """True when the question names a part of the reports (`去年`, `今年`, `前年`) and each of the top 3 hits
+        is known to be about another time (timeref.answers_another_time)."""
         if not hits or not any(is_relative_time_word(w) for w in content_words(fq)):
             return False
-        ref = question_time(fq)
-        return all(time_match(ref, h.passage.section, h.passage.year) is False for h in hits[:3])
+        return answers_another_time(question_time(fq), [(h.passage.section, h.passage.year) for h in hits[:3]],
+                                    self.newest_year)
 
     def _low_confidence(self, fq: str, hits: list[Hit], dense: dict[int, float]) -> bool:
         if not hits or self.out_of_time(fq, hits):

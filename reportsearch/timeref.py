@@ -21,12 +21,23 @@ _REVIEW_HEAD = ("回顾", "总结", "过去", "成就", "成绩")
 _PLAN_HEAD = ("安排", "任务", "目标", "计划", "打算", "部署", "思路", "展望")
 
 
-_RELATIVE = frozenset(_PAST + _TWO_BACK + _NOW)
+_RELATIVE = tuple(w for w in _PAST + _TWO_BACK + _NOW if not w.isascii())
 
 
 def is_relative_time_word(word: str) -> bool:
-    """`去年`, `今年`, `前年`…: words that name a part of every report, not words its passages hold."""
-    return word in _RELATIVE
+    """`去年`, `今年`, `前年`, `去年底`, `今年以来`…: words that name a part of every report, not words its passages
+    hold."""
+    return any(w in word for w in _RELATIVE)
+
+
+def answers_another_time(ref: TimeRef, places: Sequence[tuple[Sequence[str], int | None]],
+                         newest: int | None = None) -> bool:
+    """True when every (section path, report year) in `places` is known to be about another time than `ref`:
+    the results answer for another year. `前年` counts back from the `newest` report's year when given (in a
+    library, the year before last is an earlier report's review), else from each passage's own report."""
+    if ref.year is None and ref.half == REVIEW and ref.back > 1 and newest is not None:
+        ref = TimeRef(year=newest - ref.back)
+    return bool(places) and all(time_match(ref, section, year) is False for section, year in places)
 
 
 @dataclass(frozen=True)

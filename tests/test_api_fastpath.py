@@ -237,14 +237,17 @@ def test_fast_path_queues_searches_in_front_of_the_slots():
         first = asyncio.ensure_future(_call(app, _search_scope("first")))
         while not started.is_set():
             await asyncio.sleep(0.01)
+        t0 = time.perf_counter()
         queued = [asyncio.ensure_future(_call(app, _search_scope(q))) for q in ("second", "third")]
         await asyncio.sleep(0.05)
         t = time.perf_counter()
         full = await _call(app, _search_scope("fourth"))  # 1 running + 2 queued: refused without waiting
         assert time.perf_counter() - t < 0.2 and app.pending == 3 and slots.queued == 2  # /metrics: waiting
-        await asyncio.sleep(0.6)  # past the timeout while "first" still runs
+        answers = [await f for f in queued]  # at the timeout, while "first" still holds the only thread
+        waited = time.perf_counter() - t0
+        assert not first.done() and 0.45 < waited < 1.5, waited
         gate.set()
-        return await first, [await f for f in queued], full
+        return await first, answers, full
 
     first, queued, full = asyncio.run(main())
     assert first == (200, b'{"q":"first"}')
@@ -302,3 +305,38 @@ def test_a_client_over_its_rate_limit_is_answered_at_once_and_never_queued(small
     limited = service.telemetry.registry.get_sample_value("reportsearch_searches_total",
                                                           {"source": "api", "outcome": "rate_limited"})
     assert limited == 1
+
+
+def test_a_cancelled_wait_leaves_the_queue_count():
+    """A forced shutdown cancels the waiting requests: the /metrics count of queued searches goes back down."""
+    from starlette.responses import JSONResponse
+
+    from reportsearch.web.slots import SearchSlots
+
+    slots = SearchSlots(slots=1, max_waiting=4, timeout=5)
+    gate, started = threading.Event(), threading.Event()
+
+    def handle(host, forwarded, params):
+        started.set()
+        gate.wait(10)
+        return JSONResponse({})
+
+    app = SearchFastPath(None, handle, slots=slots, refuse=lambda e: JSONResponse({}, status_code=503),
+                         admit=lambda host, forwarded, params: None)
+
+    async def main():
+        first = asyncio.ensure_future(_call(app, _search_scope("first")))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        waiting = asyncio.ensure_future(_call(app, _search_scope("second")))
+        await asyncio.sleep(0.05)
+        assert slots.queued == 1
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert slots.queued == 0 and app.pending == 1
+        gate.set()
+        await first
+
+    asyncio.run(main())
+    assert app.pending == 0 and slots.queued == 0

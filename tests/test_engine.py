@@ -76,6 +76,13 @@ def test_a_mixed_question_with_an_english_word_and_a_time_word_is_judged(engine)
     assert two_back.low_confidence and engine.out_of_time("前年gdp ", list(two_back.results))
 
 
+def test_english_function_words_in_a_mixed_question_do_not_count(engine):
+    # `what`, `is`, `how`, `much` are in neither the glossary nor the reports: only 沁水 and gdp are judged
+    for q in ("what is 沁水 gdp", "沁水的GDP is how much", "沁水县的GDP是多少"):
+        r = engine.search(q)
+        assert any("426.8亿元" in h.passage.text for h in r.results[:3]) and not r.low_confidence, q
+
+
 def test_no_duplicate_clause_in_results(engine):
     res = engine.search("煤层气", top_k=10).results
     clauses = [h.passage.section for h in res if len(h.passage.section) >= 3]

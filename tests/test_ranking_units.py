@@ -92,20 +92,26 @@ def test_content_words_keep_latin_words_and_numbers():
     assert content_words("a 教育") == ["教育"]  # one letter carries nothing
 
 
-def test_out_of_time_when_every_top_hit_sits_in_another_part():
-    from reportsearch.engine import SearchEngine
-    from reportsearch.records import Hit, Passage
+def test_answers_another_time_when_every_top_hit_sits_in_another_part():
+    from reportsearch.timeref import answers_another_time, question_time
 
-    def hit(head, year=2023):
-        return Hit(passage=Passage(id=head, doc="d", section=(head,), text="地区生产总值", year=year), score=1.0)
+    review, plan, front = ("一、2022年工作回顾",), ("二、2023年工作安排",), ()
+    now, last, two_back = question_time("今年"), question_time("去年"), question_time("前年")
+    assert answers_another_time(now, [(review, 2023), (review, 2023)])  # asked for the plan, only the review came
+    assert not answers_another_time(now, [(review, 2023), (plan, 2023)])
+    assert not answers_another_time(last, [(review, 2023)])
+    assert answers_another_time(two_back, [(review, 2023), (plan, 2023)], newest=2023)  # 2021: neither part
+    assert not answers_another_time(two_back, [(review, 2023), (front, 2023)], newest=2023)  # unknown: not wrong
+    # in a library, the year before last is the review of the report before the newest one
+    assert not answers_another_time(two_back, [(("一、2021年工作回顾",), 2022)], newest=2023)
+    assert answers_another_time(two_back, [(review, 2023)], newest=2023)
+    assert not answers_another_time(now, [])
 
-    review, plan, front = hit("一、2022年工作回顾"), hit("二、2023年工作安排"), hit("")
-    assert SearchEngine.out_of_time("今年gdp ", [review, review])  # asked for the plan, only the review came
-    assert not SearchEngine.out_of_time("今年gdp ", [review, plan])
-    assert not SearchEngine.out_of_time("去年gdp ", [review])
-    assert SearchEngine.out_of_time("前年gdp ", [review, plan])  # 2021: neither part of the 2023 report
-    assert not SearchEngine.out_of_time("前年gdp ", [review, front])  # front matter: unknown, not known wrong
-    assert not SearchEngine.out_of_time("gdp ", [review])  # no time word: nothing to judge
+
+def test_relative_time_words_include_their_longer_forms():
+    from reportsearch.timeref import is_relative_time_word
+
+    assert all(is_relative_time_word(w) for w in ("去年底", "今年以来", "过去一年", "上年度"))
 
 
 def test_relative_time_words():

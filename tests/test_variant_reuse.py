@@ -219,3 +219,35 @@ def test_queries_run_on_the_variant_the_index_was_embedded_with(real_index, real
     other = VariantEmbedder("fp32")
     other.name, other.dim = real_embedder.name, real_embedder.dim
     assert SearchEngine.load(real_index, embedder=other).embedder.backend["variant"] == "int8"
+
+
+def test_a_live_swap_to_another_runtime_checks_the_new_model_runs(real_index, real_embedder, monkeypatch):
+    """The watcher reuses the serving embedder only for the same runtime; a new one must pass `ready()` (as at
+    start) before it serves, or the swap fails and the current version stays."""
+    from types import SimpleNamespace
+
+    from reportsearch.embedders.onnx import OnnxEmbedder
+    from reportsearch.engine import SearchEngine
+    from reportsearch.errors import ModelError
+    from reportsearch.web.server import watch_index
+
+    other = VariantEmbedder("fp32")
+    other.name, other.dim = real_embedder.name, real_embedder.dim
+    service = SimpleNamespace(engine=SearchEngine.load(real_index, embedder=real_embedder))
+    watcher = watch_index(service, real_index, poll=3600)
+    try:
+        assert watcher.load(real_index).embedder is real_embedder  # same runtime: kept, nothing loaded
+        service.engine = SearchEngine.load(real_index, embedder=real_embedder).with_config()
+        service.engine.embedder = other  # serving another runtime than the index records
+        checked = []
+        monkeypatch.setattr(OnnxEmbedder, "ready", lambda self: checked.append(self.variant))
+        assert watcher.load(real_index).embedder.backend["variant"] == "int8" and checked == ["int8"]
+
+        def broken(self):
+            raise ModelError("cannot load the model")
+
+        monkeypatch.setattr(OnnxEmbedder, "ready", broken)
+        with pytest.raises(ModelError):
+            watcher.load(real_index)
+    finally:
+        watcher.stop()

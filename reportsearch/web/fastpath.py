@@ -16,7 +16,7 @@ answers with the route's, headers and bytes."""
 from __future__ import annotations
 
 import asyncio
-import time
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 
@@ -52,9 +52,10 @@ class SearchFastPath:
 
     With `slots` (the service's SearchSlots) the pool has one thread a slot, and a search that cannot start
     waits in the pool's queue, not in a thread of its own blocked on the slots: under 8 clients on 2 cores that
-    was ~10% more searches a second (`python bench/load.py`, README "Speed"). The queue keeps the slots'
-    limits: a search that finds `slots.max_waiting` others queued, or that waited `slots.timeout` seconds, is
-    answered `refuse(error)` (a 503 with Retry-After, as the slots' own refusal). Before it queues,
+    was ~12% more searches a second (`python bench/ab.py`, README "Speed"). The queue keeps the slots'
+    limits: a search that finds `slots.max_waiting` others queued, or that waits `slots.timeout` seconds
+    without a thread taking it, is answered `refuse(error)` (a 503 with Retry-After, as the slots' own refusal).
+    The page's searches wait on the slots themselves, with their own `max_waiting`. Before it queues,
     `admit(client_host, forwarded_for, params)` answers a bad parameter or a client over its rate limit at once
     (None: it may queue), so that one client's flood cannot fill the queue; `handle` is then told the
     rate-limit token was taken.
@@ -90,18 +91,53 @@ class SearchFastPath:
         elif self.pending >= self.pool.max_threads + self.slots.max_waiting:
             response = self.refuse(self.slots.queue_full(self.pending - self.pool.max_threads))
         else:
-            self.pending += 1
-            self.slots.count_queued(1)  # out again when a pool thread takes it (uvicorn never cancels the wait)
-            try:
-                response = await self.pool.run(self._queued, time.monotonic(), host, forwarded, params)
-            finally:
-                self.pending -= 1
+            response = await self._wait_in_queue(host, forwarded, params)
         await send({"type": "http.response.start", "status": response.status_code,
                     "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body})
 
-    def _queued(self, since: float, host, forwarded, params):
+    async def _wait_in_queue(self, host, forwarded, params):
+        """The search's answer, or the slots' 503 once it has waited `slots.timeout` seconds without a pool
+        thread taking it; a search that started runs to its end, as one holding a slot does."""
+        ticket = _Ticket()
+        self.pending += 1
+        self.slots.count_queued(1)
+        fut = self.pool.run(self._queued, ticket, host, forwarded, params)
+        try:
+            try:
+                return await asyncio.wait_for(asyncio.shield(fut), self.slots.timeout)
+            except asyncio.TimeoutError:
+                if ticket.take("dropped"):
+                    self.slots.count_queued(-1)
+                    return self.refuse(self.slots.waited_too_long())
+                return await fut
+        except BaseException:  # cancelled (a forced shutdown): a search still queued leaves the count
+            if ticket.take("dropped"):
+                self.slots.count_queued(-1)
+            raise
+        finally:
+            self.pending -= 1
+
+    def _queued(self, ticket: "_Ticket", host, forwarded, params):
+        if not ticket.take("running"):
+            return None  # dropped by the loop after waiting too long: its 503 is sent already
         self.slots.count_queued(-1)
-        if time.monotonic() - since > self.slots.timeout:
-            return self.refuse(self.slots.waited_too_long())
         return self.handle(host, forwarded, params)
+
+
+class _Ticket:
+    """A queued search's place: taken by a pool thread ("running") or dropped by the loop ("dropped"),
+    whichever comes first."""
+
+    __slots__ = ("lock", "state")
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.state = "queued"
+
+    def take(self, state: str) -> bool:
+        with self.lock:
+            if self.state != "queued":
+                return False
+            self.state = state
+            return True

@@ -187,8 +187,11 @@ def watch_index(service, index_dir: str | Path, poll: float | None = None):
     from .watcher import POLL_SECONDS, IndexWatcher
 
     def load(folder: Path):
-        current = service.engine  # same model: reuse the loaded embedder (a different one fails to load here)
-        return SearchEngine.load(folder, config=current.config, embedder=current.embedder)
+        current = service.engine  # same model and runtime: reuse the loaded embedder (a different model fails here)
+        engine = SearchEngine.load(folder, config=current.config, embedder=current.embedder)
+        if engine.embedder is not current.embedder:  # another runtime (an index re-embedded as fp32, say):
+            getattr(engine.embedder, "ready", lambda: None)()  # it must run before it serves, as at start
+        return engine
 
     def swap(engine) -> None:
         service.engine = engine
