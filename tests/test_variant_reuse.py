@@ -251,3 +251,11 @@ def test_a_live_swap_to_another_runtime_checks_the_new_model_runs(real_index, re
             watcher.load(real_index)
     finally:
         watcher.stop()
+
+
+def test_an_unknown_variant_in_the_environment_does_not_stop_an_index_that_records_its_own(real_index, monkeypatch):
+    from reportsearch.embedders import VARIANT_ENV
+    from reportsearch.engine import SearchEngine
+
+    monkeypatch.setenv(VARIANT_ENV, "fp16")
+    assert SearchEngine.load(real_index).embedder.backend == {"backend": "onnxruntime", "variant": "int8"}
