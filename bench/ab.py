@@ -14,39 +14,19 @@ cores were (from /proc/stat), per round and as medians. Exits non-zero on any er
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 from common import ROOT
-from load import free_port, questions, run_load, stop_server, wait_ready
+from load import questions, run_load, start_server, stop_server
 
 
 def cpu_ticks() -> tuple[int, int]:
     """(all, idle + iowait) jiffies of the machine since boot."""
     v = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     return sum(v), v[3] + v[4]
-
-
-def start(checkout: Path, args: list[str], index_dir: str):
-    port = free_port()
-    env = dict(os.environ, REPORTSEARCH_QUERY_CACHE="0")
-    log_db = Path(tempfile.mkdtemp(prefix="bench-ab-")) / "queries.sqlite3"  # never the site's query log
-    proc = subprocess.Popen([sys.executable, str(checkout / "serve.py"), "--port", str(port), "--index-dir",
-                             index_dir, "--log-db", str(log_db), *args], cwd=checkout, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, proc)
-    except BaseException:
-        proc.kill()
-        raise
-    return proc, base
 
 
 def main() -> int:
@@ -68,7 +48,8 @@ def main() -> int:
     errors = 0
     for r in range(args.rounds):
         for name in (("A", "B") if r % 2 == 0 else ("B", "A")):
-            proc, base = start(*sides[name], args.index_dir)
+            checkout, extra = sides[name]
+            proc, base = start_server(args.index_dir, extra_args=tuple(extra), checkout=checkout)
             try:
                 run_load(base, qs, args.clients, 5, offset=100)  # warm threads and arenas
                 before = cpu_ticks()

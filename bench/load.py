@@ -51,21 +51,22 @@ def wait_ready(base: str, proc, timeout: float = 300) -> None:
 
 
 def start_server(index_dir: str | None = None, cache: bool = False, threads: int | None = None,
-                 extra_args: tuple[str, ...] = ()):
-    """`python serve.py` on a free loopback port; returns (process, base URL) once /api/health answers."""
+                 extra_args: tuple[str, ...] = (), checkout: Path = ROOT):
+    """`python CHECKOUT/serve.py` (default: this one) on a free loopback port; returns (process, base URL) once
+    /api/health answers."""
     port = free_port()
     env = dict(os.environ)
     if not cache:
         env["REPORTSEARCH_QUERY_CACHE"] = "0"
     if threads:
         env["REPORTSEARCH_ORT_THREADS"] = str(threads)
-    cmd = [sys.executable, str(ROOT / "serve.py"), "--port", str(port)]
+    cmd = [sys.executable, str(Path(checkout) / "serve.py"), "--port", str(port)]
     if index_dir:
         cmd += ["--index-dir", str(index_dir)]
     cmd += list(extra_args)
     if "--no-log" not in extra_args and "--log-db" not in extra_args:  # never into the site's real query log
         cmd += ["--log-db", str(Path(tempfile.mkdtemp(prefix="bench-querylog-")) / "queries.sqlite3")]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(base, proc)
