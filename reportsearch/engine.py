@@ -29,6 +29,10 @@ from .tokenize import content_words, query_terms, strip_question_words, tokenize
 
 log = logging.getLogger(__name__)
 MODES = ("hybrid", "semantic", "keyword")
+MAX_QUERY_CHARS = 1000
+MAX_TOP_K = 50
+_WS = re.compile(r"\s+")
+_CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
 def _asked_backend(model: str | None) -> dict | None:
@@ -37,10 +41,6 @@ def _asked_backend(model: str | None) -> dict | None:
         return expected_backend(model)
     except ModelError:
         return None
-MAX_QUERY_CHARS = 1000
-MAX_TOP_K = 50
-_WS = re.compile(r"\s+")
-_CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
 @dataclass(frozen=True)
