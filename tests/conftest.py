@@ -51,6 +51,21 @@ class FakeEmbedder:
         return self.encode_queries(texts)
 
 
+# two small reports for the library tests (add, replace, remove, the embedding cache)
+REPORT_A = "一、回顾\n\n（一）民生\n\n坚持教育优先。完成桃园小学主体。\n\n建设健康沁水。加快大医院建设，力争投入使用。"
+REPORT_B = "一、安排\n\n（一）产业\n\n推进煤炭转型。新建5G基站80座。\n\n优化营商环境。推行一件事一次办。"
+
+
+@pytest.fixture
+def lib(tmp_path):
+    """(a source folder holding REPORT_A and REPORT_B as a.txt and b.txt, an index folder not made yet)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text(REPORT_A, encoding="utf-8")
+    (src / "b.txt").write_text(REPORT_B, encoding="utf-8")
+    return src, tmp_path / "index"
+
+
 @pytest.fixture
 def fake_embedder():
     return FakeEmbedder()

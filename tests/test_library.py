@@ -8,14 +8,11 @@ import time
 import numpy as np
 import pytest
 
-from conftest import REPORT, ROOT, FakeEmbedder
+from conftest import REPORT, REPORT_B as B, ROOT, FakeEmbedder
 from reportsearch.errors import IndexDamagedError, IndexMismatchError, InputError
 from reportsearch.ingest import ingest_paths, remove_reports
 from reportsearch.library import EMBEDDING_PROCEDURE
 from reportsearch.store import load_index
-
-A = "一、回顾\n\n（一）民生\n\n坚持教育优先。完成桃园小学主体。\n\n建设健康沁水。加快大医院建设，力争投入使用。"
-B = "一、安排\n\n（一）产业\n\n推进煤炭转型。新建5G基站80座。\n\n优化营商环境。推行一件事一次办。"
 
 
 class CountingEmbedder(FakeEmbedder):
@@ -27,15 +24,6 @@ class CountingEmbedder(FakeEmbedder):
     def encode_passages(self, texts, progress=False):
         self.texts += len(texts)
         return super().encode_passages(texts)
-
-
-@pytest.fixture
-def lib(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text(A, encoding="utf-8")
-    (src / "b.txt").write_text(B, encoding="utf-8")
-    return src, tmp_path / "index"
 
 
 def add(paths, index, rebuild=False):

@@ -6,12 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import FakeEmbedder
+from conftest import REPORT_A as A, FakeEmbedder
 from reportsearch.ingest import ingest_paths, remove_reports
 from reportsearch.store import load_index
-
-A = "一、回顾\n\n（一）民生\n\n坚持教育优先。完成桃园小学主体。\n\n建设健康沁水。加快大医院建设，力争投入使用。"
-B = "一、安排\n\n（一）产业\n\n推进煤炭转型。新建5G基站80座。\n\n优化营商环境。推行一件事一次办。"
 
 
 class VariantEmbedder(FakeEmbedder):
@@ -38,15 +35,6 @@ class PoolingVariantEmbedder(VariantEmbedder):
         from reportsearch.embedders import encode_spans_alone
 
         return self.encode_passages(texts), encode_spans_alone(self, texts, spans)
-
-
-@pytest.fixture
-def lib(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_text(A, encoding="utf-8")
-    (src / "b.txt").write_text(B, encoding="utf-8")
-    return src, tmp_path / "index"
 
 
 KINDS = {"separate": VariantEmbedder, "late": PoolingVariantEmbedder}
