@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-import numpy as np
 
 _CLAUSE_END = re.compile(r"[。！？!?；;]+[”’」』]?")
 
@@ -52,40 +51,46 @@ def choose_answer(spans: Sequence[tuple[int, int]], highlights: Sequence[tuple[i
     if not spans:
         return -1
     skip = min(int(skip_first), len(spans) - 1)
-    candidates = list(range(skip, len(spans)))
-    sims = np.zeros(len(spans)) if sims is None else np.asarray(sims, dtype=float)
+    sims = [0.0] * len(spans) if sims is None else [float(x) for x in sims]  # plain floats: a few sentences
 
     def covered(a: int, b: int) -> int:
         return sum(max(0, min(b, y) - max(a, x)) for x, y in highlights)
 
     def score(i: int) -> float:
         a, b = spans[i]
-        return float(sims[i]) + term_weight * min(covered(a, b), 10)
+        return sims[i] + term_weight * min(covered(a, b), 10)
 
-    return max(candidates, key=lambda i: (score(i), -i))
+    return max(range(skip, len(spans)), key=lambda i: (score(i), -i))
 
 
 def choose_answer_for(text: str, spans: Sequence[tuple[int, int]], highlights: Sequence[tuple[int, int]],
-                      sims: Sequence[float] | None, skip_first: int, query: str | None,
-                      extra: Sequence[str] = (), measure_weight: float = 0.3):
+                      sims: Sequence[float] | None, skip_first: int, query,
+                      extra: Sequence[str] = (), measure_weight: float = 0.3, folded: str | None = None):
     """(sentence index, figure or None) for a question: `choose_answer` plus a bonus for the sentence that
     holds the measure asked about (the urban income question gets the urban sentence); for a quantity
     question, the sentence holding the figure that answers it, and that figure.
+
+    `query` is the question's text or its `figures.Ask` (worked out once per search; `extra` is then ignored);
+    `folded` is `fold(text)` when the caller has it.
     """
-    from .figures import choose_figure, is_quantity_question, measure_overlap
+    from .figures import Ask, choose_figure, measure_overlap
 
     if not spans:
         return -1, None
     if not query:
         return choose_answer(spans, highlights, sims, skip_first=skip_first), None
+    ask = Ask.of(query, extra)
     skip = min(int(skip_first), len(spans) - 1)
-    base = np.zeros(len(spans)) if sims is None else np.asarray(sims, dtype=float)
-    bonus = np.array([measure_weight * measure_overlap(query, text[a:b], extra) for a, b in spans])
-    k = choose_answer(spans, highlights, base + bonus, skip_first=skip)
-    if not is_quantity_question(query, weak=True):
+    base = [0.0] * len(spans) if sims is None else [float(x) for x in sims]
+    if folded is None:
+        bonus = [measure_overlap(ask, text[a:b]) for a, b in spans]
+    else:
+        bonus = [measure_overlap(ask, folded[a:b], folded=True) for a, b in spans]
+    k = choose_answer(spans, highlights, [s + measure_weight * b for s, b in zip(base, bonus)], skip_first=skip)
+    if not ask.weak_quantity:
         return k, None
     body = spans[skip][0]  # leading headings hold no figures worth stating
-    fig = choose_figure(query, text[body:], prefer=(spans[k][0] - body, spans[k][1] - body), extra=extra)
+    fig = choose_figure(ask, text[body:], prefer=(spans[k][0] - body, spans[k][1] - body))
     if fig is None:
         return k, None
     a, b = fig.start + body, fig.end + body

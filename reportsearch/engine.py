@@ -17,8 +17,8 @@ import numpy as np
 from .answer import choose_answer_for, highlight_spans, sentence_spans
 from .embedders import VARIANT_ENV, Embedder, expected_backend, load_embedder, recorded_variant, requested_model
 from .errors import IndexMismatchError, ModelError, QueryError
-from .figures import prefer_measure
-from .fusion import fuse, ranking
+from .figures import Ask, prefer_measure
+from .fusion import fuse, ranked_items
 from .glossary import expand, load_glossary
 from .keyword import top_k as top_scores
 from .records import Answer, Comparison, Hit, ReportHit, SearchResponse
@@ -105,6 +105,7 @@ class SearchEngine:
         for s, row in enumerate(store.sentence_rows[:, 0] if len(store.sentence_rows) else []):
             self._sentences_of[int(row)].append(s)
         self.neighbors = self._neighbors()
+        self._spans: list[tuple | None] = [None] * len(self.passages)  # see _sentences
         self.row_of = {p.id: i for i, p in enumerate(self.passages)}
         self.newest_year = max((p.year for p in self.passages if p.year), default=None)
         self._rows_by: dict[str, dict] = {"doc": {}, "year": {}, "section": {}}  # filter value -> passage rows
@@ -246,19 +247,19 @@ class SearchEngine:
         # argpartition, not a full sort; only the allowed rows compete for the candidates
         keyword = dict(top_scores(kw, cfg.candidates, allowed)) if kw is not None else {}
         if mode == "semantic":
-            ranked = [(i, dense[i]) for i in ranking(dense)]
+            ranked = ranked_items(dense)
         elif mode == "keyword":
-            ranked = [(i, keyword[i]) for i in ranking(keyword)]
+            ranked = ranked_items(keyword)
         else:
             ranked = fuse(dense, keyword, cfg.fusion, cfg.alpha, cfg.rrf_k)
         ranked = prefer_time(ranked, self.passages, question_time(q), cfg.time_boost, cfg.time_penalty)
         ranked = prefer_measure(ranked, self.folded, q, cfg.measure_boost)
         terms = query_terms(fq, folded=True) + [t for t in extra if t]
-        hits = self._collect(ranked, top_k, terms, qvec, (q, extra))
+        hits = self._collect(ranked, top_k, terms, qvec, Ask.of(q, extra))
         low = self._low_confidence(fq, hits, dense)
         return SearchResponse(query=q, mode=mode, results=tuple(hits), low_confidence=low, notices=tuple(notices))
 
-    def _collect(self, ranked, top_k, terms, qvec, ask=None) -> list[Hit]:
+    def _collect(self, ranked, top_k, terms, qvec, ask: Ask | None = None) -> list[Hit]:
         hits: list[Hit] = []
         clauses: set[tuple] = set()  # (doc, section) of clauses already shown
         for i, score in ranked:
@@ -274,18 +275,26 @@ class SearchEngine:
                 break
         return hits
 
-    def _answer(self, i: int, hl, qvec, ask=None) -> Answer:
+    def _sentences(self, i: int) -> tuple[list[tuple[int, int]], int, bool]:
+        """(sentence spans of passage `i`, how many lead it as headings of its own section path, whether the
+        spans are its stored sentence rows): the passage's alone, worked out on first use and kept."""
+        got = self._spans[i]
+        if got is None:
+            p = self.passages[i]
+            sids = self._sentences_of[i]
+            rows = self.store.sentence_rows
+            spans = [(int(rows[s, 1]), int(rows[s, 2])) for s in sids] or sentence_spans(p.text)
+            titles = 0  # leading sentences that are headings of this passage (`建设健康沁水。提升医疗服务。…`)
+            while titles < len(spans) and p.text[spans[titles][0]:spans[titles][1]].rstrip("。") in p.section:
+                titles += 1
+            got = self._spans[i] = (spans, titles, bool(sids) and len(sids) == len(spans))
+        return got
+
+    def _answer(self, i: int, hl, qvec, ask: Ask | None = None) -> Answer:
         p = self.passages[i]
-        sids = self._sentences_of[i]
-        rows = self.store.sentence_rows
-        spans = [(int(rows[s, 1]), int(rows[s, 2])) for s in sids] or sentence_spans(p.text)
-        sims = None
-        if qvec is not None and sids and len(sids) == len(spans):
-            sims = self.store.sentence_vectors[sids] @ qvec
-        titles = 0  # leading sentences that are headings of this passage (`建设健康沁水。提升医疗服务。…`)
-        while titles < len(spans) and p.text[spans[titles][0]:spans[titles][1]].rstrip("。") in p.section:
-            titles += 1
-        k, fig = choose_answer_for(p.text, spans, hl, sims, titles, *(ask or (None, ())))
+        spans, titles, stored = self._sentences(i)
+        sims = self.store.sentence_vectors[self._sentences_of[i]] @ qvec if qvec is not None and stored else None
+        k, fig = choose_answer_for(p.text, spans, hl, sims, titles, ask, folded=self.folded[i])
         a, b = spans[k] if k >= 0 else (0, len(p.text))
         return Answer(p.text[a:b], a, b, figure=Answer(*fig) if fig else None)
 
@@ -321,17 +330,19 @@ class SearchEngine:
     def _idf(self, term: str) -> float:
         return math.log((len(self.passages) + 1) / (self._df(term) + 0.5))
 
-    def coverage(self, fq: str, hits: list[Hit]) -> float | None:
+    def coverage(self, fq: str, hits: list[Hit], words: list[str] | None = None) -> float | None:
         """IDF-weighted share of the query's content words found in the best of the top 3 hits.
 
         `fq` is the folded query without question words. A word also counts as found when one of its
         glossary expansions is (`gdp` -> 地区生产总值). Relative time words (`去年`) are left to `out_of_time`:
         they name a part of every report, not words its passages hold. None for queries with no Chinese content
-        words or numbers (English, say), where only the dense score can judge.
+        words or numbers (English, say), where only the dense score can judge. `words` are `content_words(fq)`
+        when the caller has them.
         """
         if not hits or (re.search(r"[a-z]{2}", fq) and not re.search(r"[\u3400-\u9fff]", fq)):
             return None
-        words = [w for w in dict.fromkeys(content_words(fq)) if not is_relative_time_word(w)]
+        words = [w for w in dict.fromkeys(content_words(fq) if words is None else words)
+                 if not is_relative_time_word(w)]
         alts = {w: expand(w, self.glossary) for w in words}  # once per word, not per hit
         # a Latin word counts when the glossary or the reports know it (gdp, lng), not `is` or `how`
         words = [w for w in words if not ("a" <= w[0] <= "z") or alts[w] or self._df(w) > 0]
@@ -346,19 +357,25 @@ class SearchEngine:
             best = max(best, got)
         return best / total if total > 0 else None
 
-    def out_of_time(self, fq: str, hits: list[Hit]) -> bool:
+    def out_of_time(self, fq: str, hits: list[Hit], words: list[str] | None = None) -> bool:
         """True when the question names a part of the reports (`去年`, `今年`, `前年`) and each of the top 3 hits
-        is known to be about another time (timeref.answers_another_time)."""
-        if not hits or not any(is_relative_time_word(w) for w in content_words(fq)):
+        is known to be about another time (timeref.answers_another_time). `words`: as for `coverage`."""
+        if not hits:
+            return False
+        words = content_words(fq) if words is None else words
+        if not any(is_relative_time_word(w) for w in words):
             return False
         return answers_another_time(question_time(fq), [(h.passage.section, h.passage.year) for h in hits[:3]],
                                     self.newest_year)
 
     def _low_confidence(self, fq: str, hits: list[Hit], dense: dict[int, float]) -> bool:
-        if not hits or self.out_of_time(fq, hits):
+        if not hits:
+            return True
+        words = content_words(fq)  # once for both checks
+        if self.out_of_time(fq, hits, words):
             return True
         cfg = self.config
-        coverage = self.coverage(fq, hits)
+        coverage = self.coverage(fq, hits, words)
         top_dense = max(dense.values()) if dense else None
         if coverage is None:
             if cfg.low_conf_english_glossary and re.search(r"[a-z]{2}", fq):

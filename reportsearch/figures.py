@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from operator import itemgetter
 from typing import Iterable, Sequence
 
 from .textnorm import fold
@@ -86,6 +87,11 @@ class Figure:
     @property
     def is_year(self) -> bool:
         return self.unit == "年" and "." not in self.text and 1900 <= self.value <= 2100
+
+    @cached_property
+    def match_text(self) -> str:
+        """Its clause and measure, folded: what a question's words are matched against."""
+        return fold(self.context + self.measure)
 
     def to_dict(self) -> dict:
         return {"text": self.text, "start": self.start, "end": self.end}
@@ -203,55 +209,85 @@ def _unit_hint(q: str) -> str:
     return m.group(1) if m else ""
 
 
-def figure_score(fig: Figure, measure_grams: set[str], query: str, extra: Iterable[str] = ()) -> float:
+_COUNT_HINTS = ("个", "家", "件", "座", "户", "人", "亩", "条", "场", "口", "项", "所", "名", "次", "场次", "公里",
+                "万亩", "万吨", "万元", "亿元", "平方米", "个百分点", "倍", "辆", "套", "处", "台")
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a question asks for, worked out once per search (every candidate sentence and figure is judged
+    against it): its folded form, measure bigrams, glossary expansions and the kind of quantity it wants."""
+
+    query: str
+    folded: str
+    extra: tuple[str, ...]  # folded glossary expansions (`地区生产总值` for `gdp`)
+    grams: frozenset[str]
+    quantity: bool  # 多少, 几, how much …
+    weak_quantity: bool  # … or 目标, 比重, 增速
+    rate: bool
+    year: bool
+    hint: str  # a unit written after 多少/几 that a figure should have (`多少家`), or ""
+    unit_sets: tuple[frozenset[str], ...]  # the kinds of unit its words call for (money, area …)
+
+    @classmethod
+    def of(cls, query: "str | Ask", extra: Iterable[str] = ()) -> "Ask":
+        if isinstance(query, Ask):
+            return query
+        q = fold(query)
+        quantity = bool(_QUANTITY_EN.search(q)) or any(w in q for w in QUANTITY_WORDS)
+        hint = _unit_hint(q)
+        return cls(query=query, folded=q, extra=tuple(fold(e) for e in extra if e),
+                   grams=_grams(question_measure(query)), quantity=quantity,
+                   weak_quantity=quantity or any(w in q for w in WEAK_QUANTITY_WORDS),
+                   rate=any(w in q for w in _RATE_Q), year=any(w in q for w in _YEAR_Q),
+                   hint=hint if hint in _COUNT_HINTS else "",
+                   unit_sets=tuple(units for words, units in _UNIT_GROUPS.values() if any(w in q for w in words)))
+
+
+def figure_score(fig: Figure, ask: Ask) -> float:
     """How well a figure answers the question: measure overlap, unit fit, rate fit. Higher is better."""
-    q = fold(query)
-    ctx = fold(fig.context + fig.measure)
+    ctx = fig.match_text
     score = 0.0
-    if measure_grams:
-        score += sum(g in ctx for g in measure_grams) / len(measure_grams)
-    score += 0.5 * max((1.0 if fold(e) in ctx else 0.0 for e in extra if e), default=0.0)
-    rate = wants_rate(q)
+    if ask.grams:
+        score += sum(g in ctx for g in ask.grams) / len(ask.grams)
+    if any(e in ctx for e in ask.extra):
+        score += 0.5
     if fig.is_rate:
-        score += 0.6 if rate else -0.6
-    elif rate:
+        score += 0.6 if ask.rate else -0.6
+    elif ask.rate:
         score -= 0.2
     if fig.is_year:
-        score += 1.0 if wants_year(q) else -2.0
-    elif wants_year(q):
+        score += 1.0 if ask.year else -2.0
+    elif ask.year:
         score -= 1.0
-    hint = _unit_hint(q)
-    if hint and hint in ("个", "家", "件", "座", "户", "人", "亩", "条", "场", "口", "项", "所", "名", "次", "场次",
-                         "公里", "万亩", "万吨", "万元", "亿元", "平方米", "个百分点", "倍", "辆", "套", "处", "台"):
-        score += 0.5 if fig.unit.endswith(hint) or fig.unit == hint else -0.3
-    for words, units in _UNIT_GROUPS.values():
-        if any(w in q for w in words):
-            score += 0.3 if fig.unit in units else 0.0
+    if ask.hint:
+        score += 0.5 if fig.unit.endswith(ask.hint) or fig.unit == ask.hint else -0.3
+    for units in ask.unit_sets:
+        score += 0.3 if fig.unit in units else 0.0
     return score
 
 
-def choose_figure(query: str, text: str, prefer: tuple[int, int] | None = None,
+def choose_figure(query: "str | Ask", text: str, prefer: tuple[int, int] | None = None,
                   extra: Sequence[str] = ()) -> Figure | None:
     """The figure in `text` that answers a quantity question, or None (not a quantity question, or no figure).
 
     `prefer` is a span (the answer sentence) whose figures get a small bonus; `extra` are expansions of the
-    question's words (the glossary's `地区生产总值` for `GDP`).
+    question's words (the glossary's `地区生产总值` for `GDP`), ignored when `query` is already an `Ask`.
     """
-    if not is_quantity_question(query, weak=True):
+    ask = Ask.of(query, extra)
+    if not ask.weak_quantity:
         return None
-    strong = is_quantity_question(query)
-    figs = [f for f in find_figures(text) if not f.is_year or wants_year(query)]
+    figs = [f for f in find_figures(text) if not f.is_year or ask.year]
     if not figs:
         return None
-    grams = _grams(question_measure(query))
     best, best_score = None, float("-inf")
     for f in figs:
-        s = figure_score(f, grams, query, extra)
+        s = figure_score(f, ask)
         if prefer and prefer[0] <= f.start and f.end <= prefer[1]:
             s += 0.15
         if s > best_score + 1e-9:
             best, best_score = f, s
-    return best if strong or best_score >= WEAK_MIN_SCORE else None
+    return best if ask.quantity or best_score >= WEAK_MIN_SCORE else None
 
 
 def phrase_share(query: str, text: str, min_len: int = 4, folded: bool = False) -> float:
@@ -278,18 +314,18 @@ def prefer_measure(ranked: Sequence[tuple[int, float]], texts: Sequence[str], qu
         return ranked  # nothing long enough to hold verbatim
     out = [(i, float(s) + (weight * scale * phrase_share(query, texts[i], folded=True) if n < depth else 0.0))
            for n, (i, s) in enumerate(ranked)]
-    order = sorted(range(len(out)), key=lambda n: (-out[n][1], n))
-    return [out[n] for n in order]
+    return sorted(out, key=itemgetter(1), reverse=True)  # stable: equal scores keep their order
 
 
-def measure_overlap(query: str, sentence: str, extra: Sequence[str] = ()) -> float:
-    """Share of the question's measure bigrams (and whole glossary expansions) found in a sentence, 0..1."""
-    grams = _grams(question_measure(query))
-    s = fold(sentence)
-    if not grams:
+def measure_overlap(query: "str | Ask", sentence: str, extra: Sequence[str] = (), folded: bool = False) -> float:
+    """Share of the question's measure bigrams (and whole glossary expansions) found in a sentence, 0..1.
+    `folded=True`: the sentence is already folded; `extra` is ignored when `query` is already an `Ask`."""
+    ask = Ask.of(query, extra)
+    if not ask.grams:
         return 0.0
-    got = sum(g in s for g in grams) / len(grams)
-    if any(e and fold(e) in s for e in extra):
+    s = sentence if folded else fold(sentence)
+    got = sum(g in s for g in ask.grams) / len(ask.grams)
+    if any(e in s for e in ask.extra):
         got = max(got, 0.5) + 0.25
     return min(got, 1.0)
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Mapping, Sequence
 
 METHODS = ("weighted", "rrf")
 
 
+def ranked_items(scores: Mapping[int, float]) -> list[tuple[int, float]]:
+    """(id, score) pairs by descending score; ties broken by id so results are deterministic."""
+    items = sorted(scores.items())  # by id (ids are distinct, so scores are never compared here)
+    items.sort(key=itemgetter(1), reverse=True)  # stable, reverse included: equal scores keep the id order
+    return items
+
+
 def ranking(scores: Mapping[int, float]) -> list[int]:
     """Ids by descending score; ties broken by id so results are deterministic."""
-    return sorted(scores, key=lambda i: (-scores[i], i))
+    return [i for i, _ in ranked_items(scores)]
 
 
 def minmax(scores: Mapping[int, float]) -> dict[int, float]:
@@ -49,4 +57,4 @@ def fuse(dense: Mapping[int, float], keyword: Mapping[int, float], method: str =
         fused = rrf([ranking(dense), ranking(keyword)], [alpha, 1 - alpha], k=rrf_k)
     else:
         raise ValueError(f"unknown fusion method {method!r}; choose one of {', '.join(METHODS)}")
-    return [(i, fused[i]) for i in ranking(fused)]
+    return ranked_items(fused)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Sequence
 
 from .textnorm import fold
@@ -143,5 +144,4 @@ def prefer_time(ranked: Sequence[tuple[int, float]], passages: Sequence, ref: Ti
         m = time_match(ref, p.section, p.year)
         adj = boost * scale if m else (-penalty * scale if m is False else 0.0)
         out.append((i, float(s) + adj))
-    order = sorted(range(len(out)), key=lambda n: (-out[n][1], n))
-    return [out[n] for n in order]
+    return sorted(out, key=itemgetter(1), reverse=True)  # stable: equal scores keep their order
