@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import threading
-from concurrent.futures import Future
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Sequence
@@ -36,8 +38,10 @@ class OnnxEmbedder:
     the memory), else its fast `tokenizer.json`.
 
     Queries run on one intra-op thread: under load each concurrent search then keeps one core busy instead of
-    several searches fighting over the same cores (see bench/search.py). Passages (ingest) use every core.
-    `$REPORTSEARCH_ORT_THREADS` overrides the query setting.
+    several searches fighting over the same cores (see bench/search.py). `$REPORTSEARCH_ORT_THREADS` overrides
+    the query setting. Passages (ingest) use every core: one passage per core at a time (`passage_runs`), each
+    run on one thread (`passage_threads`), which is faster than one run at a time on every core's threads and
+    gives the same vectors (bench/batches.py); with the default query setting they share the query session.
 
     Passages run one at a time by default (`batch_size=1`): int8 activations are quantized per run, so in a
     batch a text's vector moves with its batch partners and their padding (cosine ~0.998). Alone, a passage
@@ -55,7 +59,8 @@ class OnnxEmbedder:
         self.prompts = dict(prompts)
         self.batch_size = batch_size
         self.query_threads = query_threads or _threads(1)
-        self.passage_threads = os.cpu_count() or 1
+        self.passage_threads = 1  # intra-op threads of one passage run …
+        self.passage_runs = os.cpu_count() or 1  # … and passage runs at once
         self._sessions: dict[tuple[int, bool], Future] = {}
         self._lock = threading.Lock()
         if not self.path.is_file():
@@ -107,9 +112,11 @@ class OnnxEmbedder:
         return {"backend": "onnxruntime", "variant": self.variant}
 
     def _future(self, kind: str) -> Future:
-        """The session for "query" (`query_threads`, workers that sleep between runs) or "passage" (every
-        core, spinning workers: ingest runs back to back)."""
-        threads, spin = (self.query_threads, False) if kind == "query" else (self.passage_threads, True)
+        """The session for "query" (`query_threads`, workers that sleep between runs) or "passage"
+        (`passage_threads`; its workers spin, if it has any: ingest runs back to back). Sessions with the same
+        settings are one session."""
+        threads = self.query_threads if kind == "query" else self.passage_threads
+        spin = kind == "passage" and threads > 1
         with self._lock:
             fut = self._sessions.get((threads, spin))
             if fut is None:
@@ -159,18 +166,44 @@ class OnnxEmbedder:
 
     def _batches(self, encs: list[list[int]], kind: str, progress: bool = False, run_options=None,
                  lengths: Sequence[int] | None = None):
-        """(rows, token states, mask) per batch; similar `lengths` (default: token counts) share a batch."""
+        """(rows, token states, mask) per batch, in order; similar `lengths` (default: token counts) share a
+        batch. Passage batches run `passage_runs` at a time (onnxruntime runs them without the GIL)."""
         sess = self._session(kind)
         order = np.argsort([-n for n in (lengths or [len(e) for e in encs])], kind="stable")
         starts = range(0, len(encs), self.batch_size)
+        bar = None
         if progress:
             from tqdm.auto import tqdm
 
-            starts = tqdm(starts, desc="embedding", unit="batch")
-        for s in starts:
+            bar = tqdm(total=len(starts), desc="embedding", unit="batch")
+
+        def one(s: int):
             rows = order[s:s + self.batch_size]
             hidden, mask = self._run(sess, [encs[i] for i in rows], run_options)
-            yield rows, hidden, mask
+            return rows, hidden, mask
+
+        try:
+            runs = self.passage_runs if kind == "passage" else 1
+            if runs <= 1 or len(starts) <= 1:
+                for s in starts:
+                    yield one(s)
+                    if bar is not None:
+                        bar.update()
+                return
+            with ThreadPoolExecutor(runs, thread_name_prefix="onnxruntime-passages") as pool:
+                todo = iter(starts)
+                ahead = deque(pool.submit(one, s) for s in islice(todo, 2 * runs))  # a bounded window
+                while ahead:
+                    done = ahead.popleft().result()
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        ahead.append(pool.submit(one, nxt))
+                    if bar is not None:
+                        bar.update()
+                    yield done
+        finally:
+            if bar is not None:
+                bar.close()
 
     def _encode(self, texts: Sequence[str], kind: str, progress: bool = False,
                 run_options=None) -> np.ndarray:
