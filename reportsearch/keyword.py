@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from .tokenize import DEFAULT_SCHEME, tokenize
+
+
+def _bm25s():
+    """bm25s, imported on first use; it sets its logger to DEBUG when imported, which printed its
+    "Building index from tokens" on every ingest: its notes stay out of the log unless they are warnings."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 class KeywordIndex:
@@ -46,8 +56,7 @@ class KeywordIndex:
     @classmethod
     def from_tokens(cls, corpus: Sequence[Sequence[str]], scheme: str = DEFAULT_SCHEME, k1: float = 1.2,
                     b: float = 0.75) -> "KeywordIndex":
-        import bm25s
-
+        bm25s = _bm25s()
         corpus = [list(toks) or ["\u2205"] for toks in corpus]  # an empty passage still occupies its row
         bm25 = bm25s.BM25(k1=k1, b=b)
         bm25.index(corpus, show_progress=False)
@@ -83,8 +92,7 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, folder: Path) -> "KeywordIndex":
-        import bm25s
-
+        bm25s = _bm25s()
         meta = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=False)
         return cls(bm25, meta["scheme"], int(meta["count"]))
