@@ -70,7 +70,7 @@ def choose_answer_for(text: str, spans: Sequence[tuple[int, int]], highlights: S
     holds the measure asked about (the urban income question gets the urban sentence); for a quantity
     question, the sentence holding the figure that answers it, and that figure.
 
-    `query` is the question's text or its `figures.Ask` (worked out once per search; `extra` is then ignored);
+    `query` is the question's text or its `figures.Ask` (worked out once per search, with its `extra` inside);
     `folded` is `fold(text)` when the caller has it.
     """
     from .figures import Ask, choose_figure, measure_overlap
@@ -82,7 +82,7 @@ def choose_answer_for(text: str, spans: Sequence[tuple[int, int]], highlights: S
     ask = Ask.of(query, extra)
     skip = min(int(skip_first), len(spans) - 1)
     base = [0.0] * len(spans) if sims is None else [float(x) for x in sims]
-    if folded is None:
+    if folded is None or len(folded) != len(text):
         bonus = [measure_overlap(ask, text[a:b]) for a, b in spans]
     else:
         bonus = [measure_overlap(ask, folded[a:b], folded=True) for a, b in spans]

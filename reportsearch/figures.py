@@ -232,6 +232,8 @@ class Ask:
     @classmethod
     def of(cls, query: "str | Ask", extra: Iterable[str] = ()) -> "Ask":
         if isinstance(query, Ask):
+            if extra:
+                raise TypeError("an Ask holds its glossary expansions already: give `extra` to Ask.of, not here")
             return query
         q = fold(query)
         quantity = bool(_QUANTITY_EN.search(q)) or any(w in q for w in QUANTITY_WORDS)
@@ -272,7 +274,7 @@ def choose_figure(query: "str | Ask", text: str, prefer: tuple[int, int] | None 
     """The figure in `text` that answers a quantity question, or None (not a quantity question, or no figure).
 
     `prefer` is a span (the answer sentence) whose figures get a small bonus; `extra` are expansions of the
-    question's words (the glossary's `地区生产总值` for `GDP`), ignored when `query` is already an `Ask`.
+    question's words (the glossary's `地区生产总值` for `GDP`), given only with a str `query` (an `Ask` holds them).
     """
     ask = Ask.of(query, extra)
     if not ask.weak_quantity:
@@ -319,7 +321,7 @@ def prefer_measure(ranked: Sequence[tuple[int, float]], texts: Sequence[str], qu
 
 def measure_overlap(query: "str | Ask", sentence: str, extra: Sequence[str] = (), folded: bool = False) -> float:
     """Share of the question's measure bigrams (and whole glossary expansions) found in a sentence, 0..1.
-    `folded=True`: the sentence is already folded; `extra` is ignored when `query` is already an `Ask`."""
+    `folded=True`: the sentence is already folded; `extra` goes with a str `query` only (an `Ask` holds them)."""
     ask = Ask.of(query, extra)
     if not ask.grams:
         return 0.0

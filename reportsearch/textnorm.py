@@ -43,7 +43,9 @@ def _fold_char(ch: str) -> str:
     if len(n) != 1:
         n = ch
     s = _t2s().convert(n)
-    return (s if len(s) == 1 else n).lower()
+    n = s if len(s) == 1 else n
+    low = n.lower()
+    return low if len(low) == 1 else n  # `İ`.lower() is two characters: one for one, always
 
 
 def fold(text: str) -> str:

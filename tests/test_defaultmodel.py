@@ -267,3 +267,76 @@ def test_late_chunking_pools_each_sentence_from_its_passage_run(real_embedder):
     a, b = sentence_spans(long)[-1]
     _, (tail,) = real_embedder.encode_passages_and_spans([long], [[(a, b)]])
     assert float(tail[0] @ real_embedder.encode_passages([long[a:b]])[0]) > 0.9999
+
+
+def _fake_onnx_embedder(runs: int, batch_size: int = 1, fail_at: int | None = None, slow_from: int | None = None):
+    """An OnnxEmbedder whose model run is a stand-in (a short random sleep, or 50 ms from batch `slow_from` on;
+    then the batch's first token id): `_batches`' ordering, errors and early stops without a model."""
+    import random
+    import time
+
+    from reportsearch.embedders.onnx import OnnxEmbedder
+
+    emb = object.__new__(OnnxEmbedder)
+    emb.batch_size, emb.passage_runs, emb.ran = batch_size, runs, []
+    emb._session = lambda kind: None
+
+    def run(sess, encs, run_options=None):
+        time.sleep(random.random() / 200 if slow_from is None else 0.05 if encs[0][0] >= slow_from else 0)
+        if fail_at is not None and encs[0][0] == fail_at:
+            raise RuntimeError(f"run {fail_at} failed")
+        emb.ran.append(encs[0][0])
+        return np.array([[e[0]] for e in encs]), None
+
+    emb._run = run
+    return emb
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_passage_runs_at_once_come_back_in_order(batch_size):
+    emb = _fake_onnx_embedder(runs=4, batch_size=batch_size)
+    encs = [[i] * (50 - i) for i in range(40)]  # longest first: the order `_batches` sorts them in
+    got = [(rows.tolist(), hidden[:, 0].tolist()) for rows, hidden, _ in emb._batches(encs, "passage")]
+    assert [r for rows, _ in got for r in rows] == list(range(40))
+    assert all(rows == ids for rows, ids in got)
+    one_at_a_time = _fake_onnx_embedder(1, batch_size)._batches(encs, "passage")
+    assert [rows for rows, _ in got] == [rows.tolist() for rows, _, _ in one_at_a_time]
+
+
+def test_a_failed_passage_run_is_raised_in_order_and_stops_the_rest():
+    emb = _fake_onnx_embedder(runs=4, fail_at=5, slow_from=6)
+    encs = [[i] * (50 - i) for i in range(40)]
+    seen = []
+    with pytest.raises(RuntimeError, match="run 5 failed"):
+        for rows, _, _ in emb._batches(encs, "passage"):
+            seen += rows.tolist()
+    assert seen == [0, 1, 2, 3, 4]
+    # 6-9 were running (4 at once) and end; 10-12, queued in the look-ahead window, never start
+    assert sorted(emb.ran) == [0, 1, 2, 3, 4, 6, 7, 8, 9]
+
+    emb = _fake_onnx_embedder(runs=4, slow_from=1)
+    gen = emb._batches(encs, "passage")
+    next(gen)
+    gen.close()  # a consumer that stops early: 1-4 end, 5-8 never start
+    assert sorted(emb.ran) == [0, 1, 2, 3, 4]
+
+
+def test_passage_runs_at_once_give_the_same_vectors_bit_for_bit():
+    """Ingest runs one passage per core at a time on one thread each; the vectors are exactly those of one run
+    at a time on every core's threads, batched or not, with sentence vectors pooled from the same runs."""
+    from reportsearch.answer import sentence_spans
+    from reportsearch.embedders import load_embedder
+
+    emb = load_embedder(DEFAULT_MODEL_ID, variant="int8", warm="passage")
+    ps = [p.text for p in chunk(parse_file(REPORT))][:24]
+    spans = [sentence_spans(p) for p in ps]
+    out = {}
+    for runs, threads in ((4, 1), (1, 2)):
+        emb.passage_runs, emb.passage_threads = runs, threads
+        for bs in (1, 4):
+            emb.batch_size = bs
+            out[runs, bs] = emb.encode_passages(ps), emb.encode_passages_and_spans(ps, spans)
+    for bs in (1, 4):
+        (a, (b, sb)), (c, (d, sd)) = out[4, bs], out[1, bs]
+        assert np.array_equal(a, c) and np.array_equal(b, d)
+        assert all(np.array_equal(x, y) for x, y in zip(sb, sd))

@@ -183,3 +183,24 @@ def test_query_vector_cache_is_lru_and_can_be_turned_off(engine):
     off.search("教育方面有哪些安排")
     off.search("教育方面有哪些安排")
     assert emb.calls == 6
+
+
+def test_searches_agree_across_threads_and_the_words_given_once(engine):
+    """Per-passage spans are kept after first use and a question's words are worked out once per search: the same
+    question gives the same response sequentially and from 8 threads, and the two low-confidence checks say the
+    same whether they segment the question themselves or are given its words."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reportsearch.tokenize import content_words
+
+    qs = ["去年GDP多少", "前年GDP多少", "教育方面有哪些安排", "城镇居民人均可支配收入多少", "13710", "地铁建设"]
+    fresh = engine.with_config()
+    fresh._spans = [None] * len(fresh.passages)  # cold: every thread fills it
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda q: fresh.search(q, top_k=10).to_dict(), qs * 4))
+    assert got == [engine.search(q, top_k=10).to_dict() for q in qs * 4]
+    for q in ["去年gdp ", "前年gdp ", "教育 ", "地铁建设 ", "what is gdp "]:
+        hits = list(engine.search(q).results)
+        words = content_words(q)
+        assert engine.coverage(q, hits, words) == engine.coverage(q, hits)
+        assert engine.out_of_time(q, hits, words) == engine.out_of_time(q, hits)

@@ -1,8 +1,11 @@
 """Figures in report text, the measure each belongs to, and the figure a question asks for (hand-built inputs)."""
 
+import pytest
+
 from reportsearch.answer import choose_answer_for, sentence_spans
 from reportsearch.figures import (choose_figure, figure_accuracy, find_figures, is_quantity_question,
                                   phrase_share, prefer_measure, question_measure, wants_rate)
+from reportsearch.textnorm import fold
 
 GDP = "主要指标实现历史性突破，地区生产总值完成426.8亿元，增长11.3%；规上工业增加值增长15.2%；"
 INCOME = "城镇居民人均可支配收入达到 37338 元，增长 7.1%；农村居民人均可支配收入达到 17353 元，增长 8%。"
@@ -134,3 +137,47 @@ def test_cli_answer_line_marks_the_figure(engine):
     assert answer_line(r.results[0]).endswith("新增5G基站【65座】。")
     assert "答：实施网络信号补盲工程，新增5G基站【65座】。" in to_text(r)
     assert "【" not in answer_line(engine.search("教育方面有哪些安排", top_k=1).results[0])
+
+
+def test_ask_holds_what_the_question_functions_say():
+    """`Ask` is worked out once per search; its flags are the per-call functions' answers."""
+    from reportsearch.figures import Ask, wants_year
+
+    for q in ["去年GDP增长了多少", "今年GDP增长目标", "哪一年建成", "有多少家企业", "教育方面有哪些安排",
+              "How many 5G base stations?", "煤层气产量占全市的比重", "今年要建多少亩高标准农田", "城镇居民收入"]:
+        ask = Ask.of(q, ["地区生产总值"])
+        assert (ask.quantity, ask.weak_quantity) == (is_quantity_question(q), is_quantity_question(q, weak=True)), q
+        assert (ask.rate, ask.year) == (wants_rate(q), wants_year(q)), q
+        assert ask.extra == ("地区生产总值",) and Ask.of(ask) is ask
+    assert Ask.of("今年要建多少亩高标准农田").hint == "亩" and Ask.of("教育多少").hint == ""
+
+
+def test_an_ask_with_extra_beside_it_is_refused():
+    from reportsearch.figures import Ask, measure_overlap
+
+    assert measure_overlap("gdp多少", "地区生产总值426亿元", extra=["地区生产总值"]) == 0.75
+    assert measure_overlap(Ask.of("gdp多少", ["地区生产总值"]), "地区生产总值426亿元") == 0.75
+    with pytest.raises(TypeError):
+        measure_overlap(Ask.of("gdp多少"), "地区生产总值426亿元", extra=["地区生产总值"])
+
+
+def test_the_glossary_term_counts_for_a_figure():
+    from reportsearch.figures import Ask, figure_score
+
+    fig = find_figures(GDP)[0]
+    assert fig.match_text == fold(fig.context + fig.measure)
+    plain, expanded = figure_score(fig, Ask.of("去年gdp多少")), figure_score(fig, Ask.of("去年gdp多少", ["地区生产总值"]))
+    assert expanded == pytest.approx(plain + 0.5)
+
+
+def test_answer_choice_is_the_same_from_an_ask_and_the_folded_text():
+    """The engine passes an `Ask` and the passage's folded text; a str question and no folded text must choose
+    the same sentence and figure, also where folding would change the text's length (it must not)."""
+    from reportsearch.figures import Ask
+
+    for text in (INCOME, GDP, "İ" * 12 + INCOME, "城鎮居民人均可支配收入達到 37338 元。農村居民人均可支配收入達到 17353 元。"):
+        assert len(fold(text)) == len(text)
+        spans = sentence_spans(text)
+        for q, extra in (("城镇居民人均可支配收入", ()), ("农村居民收入增长了多少", ()), ("去年gdp多少", ["地区生产总值"])):
+            want = choose_answer_for(text, spans, [], [0.8] * len(spans), 0, q, extra)
+            assert choose_answer_for(text, spans, [], [0.8] * len(spans), 0, Ask.of(q, extra), folded=fold(text)) == want

@@ -187,3 +187,26 @@ def test_metric_values_on_hand_built_rankings():
     assert ndcg_at([True], 1) == 1.0 and ndcg_at([False], 0) == 0.0
     s = score_ranking([True], 3)
     assert s["hit@1"] == 1 and s["mrr@10"] == 1 and s["ndcg@10"] < 1
+
+
+def test_ranked_items_and_the_preferences_break_ties_as_before():
+    """Descending score, ties by id (ranked_items) or by incoming order (the preferences); -0.0 ties 0.0."""
+    from reportsearch.figures import prefer_measure
+    from reportsearch.fusion import ranked_items
+    from reportsearch.timeref import TimeRef, prefer_time
+
+    scores = {7: 0.5, 3: 0.5, 9: 1.0, 1: -0.0, 4: 0.0, 2: 0.5}
+    assert ranked_items(scores) == [(9, 1.0), (2, 0.5), (3, 0.5), (7, 0.5), (1, -0.0), (4, 0.0)]
+    assert ranking(scores) == [i for i, _ in ranked_items(scores)]
+    assert fuse({5: 0.2, 6: 0.2}, {}) == [(5, 0.5), (6, 0.5)] and fuse({6: 0.2, 5: 0.2}, {}) == [(5, 0.5), (6, 0.5)]
+    ranked = [(8, 0.5), (2, 0.5), (5, 0.5)]
+    assert prefer_measure(ranked, ["x"] * 9, "城镇居民人均可支配收入多少") == ranked  # no passage holds it: order kept
+    assert prefer_time(ranked, [None] * 9, TimeRef()) == ranked
+
+
+def test_fold_keeps_one_character_for_one():
+    """Spans found in folded text are used on the original: every BMP character folds to one character
+    (`İ`.lower() would be two)."""
+    bad = [hex(c) for c in range(0x20, 0x10000) if not 0xD800 <= c < 0xE000 and len(fold(chr(c))) != 1]
+    assert bad == []
+    assert fold("İstanbul ＧＤＰ 發展") == "İstanbul gdp 发展"

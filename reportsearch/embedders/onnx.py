@@ -23,6 +23,14 @@ THREADS_ENV = "REPORTSEARCH_ORT_THREADS"
 MAX_TOKENS = 512
 
 
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the OS tells it), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _threads(default: int) -> int:
     raw = os.environ.get(THREADS_ENV, "")
     try:
@@ -60,7 +68,7 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.query_threads = query_threads or _threads(1)
         self.passage_threads = 1  # intra-op threads of one passage run …
-        self.passage_runs = os.cpu_count() or 1  # … and passage runs at once
+        self.passage_runs = _cores()  # … and passage runs at once
         self._sessions: dict[tuple[int, bool], Future] = {}
         self._lock = threading.Lock()
         if not self.path.is_file():
@@ -190,7 +198,8 @@ class OnnxEmbedder:
                     if bar is not None:
                         bar.update()
                 return
-            with ThreadPoolExecutor(runs, thread_name_prefix="onnxruntime-passages") as pool:
+            pool = ThreadPoolExecutor(runs, thread_name_prefix="onnxruntime-passages")
+            try:
                 todo = iter(starts)
                 ahead = deque(pool.submit(one, s) for s in islice(todo, 2 * runs))  # a bounded window
                 while ahead:
@@ -198,9 +207,11 @@ class OnnxEmbedder:
                     nxt = next(todo, None)
                     if nxt is not None:
                         ahead.append(pool.submit(one, nxt))
+                    yield done
                     if bar is not None:
                         bar.update()
-                    yield done
+            finally:  # an error, Ctrl-C or a consumer that stops early: the runs not started yet never start
+                pool.shutdown(wait=True, cancel_futures=True)
         finally:
             if bar is not None:
                 bar.close()
