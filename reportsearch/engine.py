@@ -218,7 +218,7 @@ class SearchEngine:
         # the top `candidates` by cosine, exactly what the fusion uses: a keyword candidate outside them
         # scores 0 on the dense side, i.e. below the weakest dense candidate
         ids, scores = self.store.dense.search(qvec, self.config.candidates, allowed=allowed)
-        return {int(i): float(s) for i, s in zip(ids, scores)}
+        return dict(zip(ids.tolist(), scores.tolist()))  # Python ints and floats, converted in C
 
     # ------------------------------------------------------------ search
     def compare(self, query: str, mode: str = "hybrid") -> Comparison:

@@ -110,5 +110,5 @@ def top_k(scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tu
         kth = np.partition(vals, len(vals) - k)[len(vals) - k]  # the k-th largest value
         above, tied = pos[vals > kth], pos[vals == kth]
         pos = np.concatenate([above, tied[:k - len(above)]])  # pos is ascending, so ties keep the lowest rows
-    order = np.lexsort((pos, -scores[pos]))
-    return [(int(pos[i]), float(scores[pos[i]])) for i in order]
+    pos = pos[np.lexsort((pos, -scores[pos]))]
+    return list(zip(pos.tolist(), scores[pos].tolist()))

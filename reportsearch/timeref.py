@@ -139,9 +139,13 @@ def prefer_time(ranked: Sequence[tuple[int, float]], passages: Sequence, ref: Ti
     scores = [float(s) for _, s in ranked]
     scale = (max(scores) - min(scores)) or abs(max(scores)) or 1.0  # the spread, so every mode's scores fit
     out = []
+    seen: dict = {}  # (section, year) -> adjustment: the candidates of one search share a few of them
     for i, s in ranked:
         p = passages[i]
-        m = time_match(ref, p.section, p.year)
-        adj = boost * scale if m else (-penalty * scale if m is False else 0.0)
+        key = (tuple(p.section), p.year)
+        adj = seen.get(key)
+        if adj is None:
+            m = time_match(ref, p.section, p.year)
+            adj = seen[key] = boost * scale if m else (-penalty * scale if m is False else 0.0)
         out.append((i, float(s) + adj))
     return sorted(out, key=itemgetter(1), reverse=True)  # stable: equal scores keep their order
