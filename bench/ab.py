@@ -1,14 +1,15 @@
 """Two servers under the same load, alternating round by round in one run: an A/B of a server change.
 
     python bench/ab.py [--rounds 6] [--a CHECKOUT] [--b CHECKOUT] [--a-args "..."] [--b-args "..."]
-                       [--clients 8] [--requests 25] [--index-dir index]
+                       [--clients 8] [--requests 25] [--index-dir index] [--new-connections]
 
 Each side is `python CHECKOUT/serve.py` (default: this checkout for both) with its own extra options, e.g. an
 older commit (`git worktree add /tmp/old HEAD~1`) against this one, or `--a-args "--search-slots 2" --b-args
 "--search-slots 3"`. Every round starts each side afresh on a free loopback port, warms it, runs 8 clients x 25
-distinct searches with the query-vector cache off (bench/load.py's load, connections kept open), and stops it;
-the order of the sides alternates each round (the machines are noisy). Reports req/s, p50 and how busy the
-cores were (from /proc/stat), per round and as medians. Exits non-zero on any error.
+distinct searches with the query-vector cache off (bench/load.py's load, connections kept open unless
+--new-connections), and stops it; the order of the sides alternates each round (the machines are noisy).
+Reports req/s, p50 and how busy the cores were (from /proc/stat), per round and as medians. Exits non-zero on
+any error.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def main() -> int:
     ap.add_argument("--b-args", default="", help="extra serve.py options of side B")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--requests", type=int, default=25)
+    ap.add_argument("--new-connections", action="store_true", help="a new connection for every request")
     ap.add_argument("--index-dir", default=str(ROOT / "index"))
     args = ap.parse_args()
     sides = {"A": (args.a.resolve(), shlex.split(args.a_args)), "B": (args.b.resolve(), shlex.split(args.b_args))}
@@ -53,7 +55,7 @@ def main() -> int:
             try:
                 run_load(base, qs, args.clients, 5, offset=100)  # warm threads and arenas
                 before = cpu_ticks()
-                x = run_load(base, qs, args.clients, args.requests)
+                x = run_load(base, qs, args.clients, args.requests, keepalive=not args.new_connections)
                 after = cpu_ticks()
             finally:
                 stop_server(proc)
