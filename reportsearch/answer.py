@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
+if TYPE_CHECKING:
+    from .figures import Ask
 
 _CLAUSE_END = re.compile(r"[。！？!?；;]+[”’」』]?")
 
@@ -64,7 +66,7 @@ def choose_answer(spans: Sequence[tuple[int, int]], highlights: Sequence[tuple[i
 
 
 def choose_answer_for(text: str, spans: Sequence[tuple[int, int]], highlights: Sequence[tuple[int, int]],
-                      sims: Sequence[float] | None, skip_first: int, query,
+                      sims: Sequence[float] | None, skip_first: int, query: str | Ask | None,
                       extra: Sequence[str] = (), measure_weight: float = 0.3, folded: str | None = None):
     """(sentence index, figure or None) for a question: `choose_answer` plus a bonus for the sentence that
     holds the measure asked about (the urban income question gets the urban sentence); for a quantity
