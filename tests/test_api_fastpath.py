@@ -340,3 +340,55 @@ def test_a_cancelled_wait_leaves_the_queue_count():
 
     asyncio.run(main())
     assert app.pending == 0 and slots.queued == 0
+
+
+def test_time_in_the_queue_counts_against_the_slot_wait():
+    """A search that waited in the fast path's queue and then waits for a slot held by the page's search waits
+    `timeout` in all, not `timeout` twice."""
+    from starlette.responses import JSONResponse
+
+    from reportsearch.errors import BusyError
+    from reportsearch.web.slots import SearchSlots
+
+    slots = SearchSlots(slots=1, max_waiting=4, timeout=0.5)
+    page_holds, page_gate, first_started = threading.Event(), threading.Event(), threading.Event()
+
+    def page_search():  # the page's searches take a slot directly, not through the fast path
+        with slots.slot():
+            page_holds.set()
+            page_gate.wait(10)
+
+    def handle(host, forwarded, params):
+        if dict(params)["q"] == "first":  # holds the only pool thread for 0.3 s without a slot
+            first_started.set()
+            time.sleep(0.3)
+            return JSONResponse({"q": "first"})
+        try:
+            with slots.slot():
+                return JSONResponse({"q": "second"})
+        except BusyError as e:
+            return JSONResponse({"error": str(e)}, status_code=503)
+
+    app = SearchFastPath(None, handle, slots=slots, refuse=lambda e: JSONResponse({"error": str(e)}, status_code=503),
+                         admit=lambda host, forwarded, params: None)
+    page = threading.Thread(target=page_search)
+    page.start()
+    page_holds.wait(5)
+
+    async def main():
+        first = asyncio.ensure_future(_call(app, _search_scope("first")))
+        while not first_started.is_set():
+            await asyncio.sleep(0.01)
+        t = time.perf_counter()
+        second = await _call(app, _search_scope("second"))  # ~0.3 s in the queue, then the slot's wait
+        return await first, second, time.perf_counter() - t
+
+    try:
+        first, second, waited = asyncio.run(main())
+    finally:
+        page_gate.set()
+        page.join(5)
+    assert first[0] == 200
+    assert second[0] == 503 and b"no search slot came free in 0.5 s" in second[1]
+    assert 0.45 < waited < 0.7, waited  # before: ~0.3 s queued + the slot's full 0.5 s
+    assert slots.waiting == 0 and slots.queued == 0

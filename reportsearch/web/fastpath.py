@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 
@@ -54,7 +55,9 @@ class SearchFastPath:
     waits in the pool's queue, not in a thread of its own blocked on the slots: under 8 clients on 2 cores that
     was ~12% more searches a second (`python bench/ab.py`, README "Speed"). The queue keeps the slots'
     limits: a search that finds `slots.max_waiting` others queued, or that waits `slots.timeout` seconds
-    without a thread taking it, is answered `refuse(error)` (a 503 with Retry-After, as the slots' own refusal).
+    without a thread taking it, is answered `refuse(error)` (a 503 with Retry-After, as the slots' own refusal);
+    one that a thread takes and that then waits for a slot (the page's searches hold slots too) waits only what
+    is left of `slots.timeout` (`slots.already_waited`).
     The page's searches wait on the slots themselves, with their own `max_waiting`. Before it queues,
     `admit(client_host, forwarded_for, params)` answers a bad parameter or a client over its rate limit at once
     (None: it may queue), so that one client's flood cannot fill the queue; `handle` is then told the
@@ -122,18 +125,20 @@ class SearchFastPath:
         if not ticket.take("running"):
             return None  # dropped by the loop after waiting too long: its 503 is sent already
         self.slots.count_queued(-1)
-        return self.handle(host, forwarded, params)
+        with self.slots.already_waited(time.monotonic() - ticket.since):  # the slot's wait gets what is left
+            return self.handle(host, forwarded, params)
 
 
 class _Ticket:
     """A queued search's place: taken by a pool thread ("running") or dropped by the loop ("dropped"),
     whichever comes first."""
 
-    __slots__ = ("lock", "state")
+    __slots__ = ("lock", "state", "since")
 
     def __init__(self):
         self.lock = threading.Lock()
         self.state = "queued"
+        self.since = time.monotonic()
 
     def take(self, state: str) -> bool:
         with self.lock:

@@ -24,6 +24,7 @@ class SearchSlots:
         self.waiting = 0
         self.running = 0
         self.queued = 0  # searches waiting in the fast path's queue in front of the slots (web/fastpath.py)
+        self._spent = threading.local()  # seconds this thread's search already waited in that queue
 
     def count_queued(self, n: int) -> None:
         """A search enters (+1) or leaves (-1) the fast path's queue."""
@@ -41,15 +42,27 @@ class SearchSlots:
                          "moment", retry_after=max(1, round(self.timeout / 2)))
 
     @contextmanager
+    def already_waited(self, seconds: float):
+        """A slot wait in the block (on this thread) counts `seconds` the search already spent in the fast path's
+        queue, so that its whole wait stays within `timeout` (a page search may hold the slot it then needs)."""
+        self._spent.seconds = seconds
+        try:
+            yield
+        finally:
+            self._spent.seconds = 0.0
+
+    @contextmanager
     def slot(self):
-        """Hold one slot for the block; raise BusyError when the queue is full or the wait times out."""
+        """Hold one slot for the block; raise BusyError when the queue is full or the wait times out (`timeout`
+        in all, with the time counted by `already_waited`)."""
         if not self._sem.acquire(blocking=False):
             with self._lock:
                 if self.waiting >= self.max_waiting:
                     raise self.queue_full(self.waiting)
                 self.waiting += 1
             try:
-                got = self._sem.acquire(timeout=self.timeout)
+                left = self.timeout - getattr(self._spent, "seconds", 0.0)
+                got = left > 0 and self._sem.acquire(timeout=left)
             finally:
                 with self._lock:
                     self.waiting -= 1
