@@ -236,12 +236,11 @@ class Ask:
                 raise TypeError("an Ask holds its glossary expansions already: give `extra` to Ask.of, not here")
             return query
         q = fold(query)
-        quantity = bool(_QUANTITY_EN.search(q)) or any(w in q for w in QUANTITY_WORDS)
         hint = _unit_hint(q)
         return cls(query=query, folded=q, extra=tuple(fold(e) for e in extra if e),
-                   grams=_grams(question_measure(query)), quantity=quantity,
-                   weak_quantity=quantity or any(w in q for w in WEAK_QUANTITY_WORDS),
-                   rate=any(w in q for w in _RATE_Q), year=any(w in q for w in _YEAR_Q),
+                   grams=_grams(question_measure(query)), quantity=is_quantity_question(query),
+                   weak_quantity=is_quantity_question(query, weak=True), rate=wants_rate(query),
+                   year=wants_year(query),
                    hint=hint if hint in _COUNT_HINTS else "",
                    unit_sets=tuple(units for words, units in _UNIT_GROUPS.values() if any(w in q for w in words)))
 
