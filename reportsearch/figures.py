@@ -216,10 +216,9 @@ _COUNT_HINTS = ("个", "家", "件", "座", "户", "人", "亩", "条", "场", "
 @dataclass(frozen=True)
 class Ask:
     """What a question asks for, worked out once per search (every candidate sentence and figure is judged
-    against it): its folded form, measure bigrams, glossary expansions and the kind of quantity it wants."""
+    against it): its measure bigrams, glossary expansions and the kind of quantity and unit it wants."""
 
-    query: str
-    folded: str
+    query: str  # as asked, for the reader of a repr
     extra: tuple[str, ...]  # folded glossary expansions (`地区生产总值` for `gdp`)
     grams: frozenset[str]
     quantity: bool  # 多少, 几, how much …
@@ -237,7 +236,7 @@ class Ask:
             return query
         q = fold(query)
         hint = _unit_hint(q)
-        return cls(query=query, folded=q, extra=tuple(fold(e) for e in extra if e),
+        return cls(query=query, extra=tuple(fold(e) for e in extra if e),
                    grams=_grams(question_measure(query)), quantity=is_quantity_question(query),
                    weak_quantity=is_quantity_question(query, weak=True), rate=wants_rate(query),
                    year=wants_year(query),
