@@ -108,7 +108,7 @@ def read_e5_bin(path: Path) -> dict:
     scores = r.array("<f4", n_pieces)
     blob = r.raw(blob_len)
     pieces = [blob[offsets[i]:offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
-    _norm_count = r.take("i")
+    r.take("i")  # the count of the engine's normalization entries, which we skip whole below
     r.raw(r.take("I"))  # the engine's own normalization map; we use sentencepiece's nmt_nfkc instead
     tensors = {}
     for _ in range(r.take("i")):
