@@ -70,7 +70,8 @@ def test_live_swap_under_load_then_filters_and_compare(live):
         for t in threads:
             t.join(timeout=120)
     after = health(base)
-    assert after["version"] == before["version"] + 1 and swapped_after < 5, swapped_after
+    # within a few of the watcher's 1 s checks plus the new version's load, while both slots serve the clients
+    assert after["version"] == before["version"] + 1 and swapped_after < 15, swapped_after
     assert after["documents"] == ["qinshui-2023", "qinshui-2024"]
     assert done[0] > 10 and failures == [], failures[:3]
 
@@ -107,7 +108,10 @@ def test_a_damaged_new_version_is_refused_and_the_old_one_kept(live):
     m["version"] = v + 1
     m["manifest_sha256"] = store._manifest_digest(m)
     (index / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
-    time.sleep(4)
+    deadline = time.time() + 60  # the watcher checks every second; wait until it has tried the new version
+    while f"still serving version {v}" not in open(log.name, encoding="utf-8").read() and time.time() < deadline:
+        log.flush()
+        time.sleep(0.2)
     assert health(base)["version"] == v
     r = requests.get(base + "/api/search", params={"q": "教育方面有哪些安排"}, timeout=60)
     assert r.status_code == 200 and r.json()["results"]

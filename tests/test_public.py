@@ -71,7 +71,7 @@ def test_staff_summary_after_known_searches(public):
     known = [("停车难怎么解决", "198.51.100.1"), ("停車難怎麼解決？", "198.51.100.2"), ("停车难怎么解决 ", "198.51.100.3"),
              ("教育方面有哪些安排", "198.51.100.4"), ("教育方面有哪些安排", "198.51.100.5"),
              ("今年的火星移民计划是什么", "198.51.100.6"), ("今年的火星移民计划是什么", "198.51.100.7")]
-    flags = {}
+    flags, day_before = {}, datetime.now().strftime("%Y-%m-%d")  # local midnight may pass during the test
     for q, client in known:
         r = search(base, q, client)
         assert r.status_code == 200, r.text
@@ -83,9 +83,9 @@ def test_staff_summary_after_known_searches(public):
     assert top["教育方面有哪些安排"] == 2
     assert counts(s["unanswered"])["今年的火星移民计划是什么"] == 2
     assert "教育方面有哪些安排" not in counts(s["unanswered"])
-    today = datetime.now().strftime("%Y-%m-%d")
-    assert [d["day"] for d in s["per_day"]][-1] == today and len(s["per_day"]) == 7
-    assert s["per_day"][-1]["searches"] >= len(known) and s["searches"] >= len(known)
+    today = s["per_day"][-1]["day"]
+    assert today in (day_before, datetime.now().strftime("%Y-%m-%d")) and len(s["per_day"]) == 7
+    assert sum(d["searches"] for d in s["per_day"][-2:]) >= len(known) and s["searches"] >= len(known)
     assert len(summary(base, days=1)["per_day"]) == 1
     for bad in ("0", "abc", "400"):
         r = requests.get(base + "/api/staff/summary", params={"days": bad}, timeout=10,
