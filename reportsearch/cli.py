@@ -186,7 +186,8 @@ def serve_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="expected model; must match the index's own")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the index from data/ before serving")
     ap.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1; 0.0.0.0 exposes it)")
-    ap.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    ap.add_argument("--port", type=int, default=7860,
+                    help="port (default 7860; 0: any free port, which the start-up line names)")
     pub = ap.add_argument_group("running it in public")
     pub.add_argument("--rate-limit", type=int, default=None, metavar="N",
                      help="searches per minute per client (default: 120 on a public address, off on loopback; "

@@ -37,6 +37,10 @@ class ModelError(ReportSearchError):
     """The embedding model cannot be built, found or loaded."""
 
 
+class ListenError(ReportSearchError):
+    """The server cannot listen on the address and port it was given."""
+
+
 class ServiceLimitError(ReportSearchError):
     """The public service refuses a search for now: too many from one client, or every slot busy."""
 

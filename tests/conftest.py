@@ -102,25 +102,32 @@ def free_port() -> int:
 
 
 def start_server(index_dir, tmp, *args, env=None):
-    """python serve.py on a free loopback port with extra options; returns (base URL, process, log file)."""
+    """python serve.py on a free loopback port (`--port 0`: the server binds it, and its start-up line names it,
+    so no other process can take it in between) with extra options; returns (base URL, process, log file)."""
+    import re
+
     import requests
 
-    port = free_port()
-    log_path = Path(tmp) / f"server-{port}.log"
+    fd, name = tempfile.mkstemp(prefix="server-", suffix=".log", dir=tmp)
+    os.close(fd)
+    log_path = Path(name)
     log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--index-dir", str(index_dir),
-                             "--port", str(port), *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                             "--port", "0", *args], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, **(env or {})})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
+    deadline, base = time.time() + 180, None
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited early: {log_path.read_text()[-2000:]}")
+        if base is None:
+            m = re.search(r"^serving .* on (http://127\.0\.0\.1:\d+)/", log_path.read_text(), re.M)
+            base = m and m.group(1)
         try:
-            if requests.get(base + "/api/health", timeout=2).status_code == 200:
+            if base and requests.get(base + "/api/health", timeout=2).status_code == 200:
                 return base, proc, log
         except requests.RequestException:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.2)
     proc.kill()
     raise RuntimeError("server did not start in 180 s")
 

@@ -45,6 +45,24 @@ def test_bad_server_limits_exit_with_one_line(tmp_path, option):
     assert [line for line in p.stderr.splitlines() if line.startswith("error:")] and option[0] in p.stderr
 
 
+def test_a_port_in_use_stops_the_start_at_once_with_one_line(tmp_path):
+    """The port is bound before the model and index load: a port in use, out of range or on an address that is
+    not this machine's is one `error:` line, before a first-run build would start (no index folder made)."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for args, says in ((("--port", str(port)), f"127.0.0.1:{port}: address already in use"),
+                           (("--port", "70000"), "port must be 0-65535"),
+                           (("--host", "192.0.2.1"), "192.0.2.1:7860: cannot assign requested address")):
+            p = run("serve.py", "--index-dir", str(tmp_path / "none"), "--no-log", *args, timeout=120)
+            assert p.returncode == 1 and p.stderr.startswith("error: cannot listen on "), p.stderr
+            assert says in p.stderr and p.stderr.strip().count("\n") == 0 and "serving" not in p.stdout
+            assert not (tmp_path / "none").exists()
+
+
 def test_long_query_truncated_with_notice(real_index):
     p = run("serve.py", "--index-dir", str(real_index), "--query", "教育" * 600, "--json")
     assert p.returncode == 0 and "truncated" in p.stderr

@@ -32,35 +32,21 @@ def _rss_mb(pid: int) -> float:
     raise AssertionError("no VmRSS")
 
 
-def _server_pid(base: str) -> int:
-    """The `python serve.py --port P` process that conftest's `server` fixture started."""
-    port = base.rsplit(":", 1)[1]
-    for d in Path("/proc").iterdir():
-        try:
-            args = (d / "cmdline").read_bytes().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if any(a.endswith("serve.py") for a in args) and "--port" in args and port in args:
-            return int(d.name)
-    raise AssertionError(f"no serve.py process on port {port}")
-
-
 @pytest.fixture(scope="module")
 def fresh_server(real_index, tmp_path_factory):
     """A server of its own, so its memory reflects these searches and not the fuzzing other tests send."""
     tmp = tmp_path_factory.mktemp("notorch")
     base, proc, log = start_server(real_index, tmp, "--no-log")
-    yield base
+    yield base, proc.pid  # serve.py itself, started without a shell
     stop_server(proc, log)
 
 
 def test_served_page_and_api_do_not_load_torch(fresh_server):
-    server = fresh_server
+    server, pid = fresh_server
     long = "今年在教育、医疗、养老、住房、就业、交通方面分别有哪些具体安排和目标" * 30  # ~1,000 characters
     queries = ["教育方面有哪些安排", "停车难怎么解决", "How many 5G base stations will be built?", long[:200], long]
     for q in queries * 42:  # 210 searches, short to the 1,000-character cut
         assert requests.get(server + "/api/search", params={"q": q, "k": 5}, timeout=30).status_code == 200
-    pid = _server_pid(server)
     libs = _mapped_libraries(pid)
     assert not [p for p in libs if "/torch/" in p or "libtorch" in p], "the server process mapped torch"
     assert any("onnxruntime" in p for p in libs), "the default model should run on onnxruntime"

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from ..errors import IndexMissingError
+from ..errors import IndexMissingError, ListenError
 
 log = logging.getLogger("reportsearch")
 PUBLIC_RATE_LIMIT = 120  # searches per minute per client when bound to a non-loopback address
@@ -72,6 +74,28 @@ def create_app(service):
     return app
 
 
+def listen_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound (as uvicorn binds it) before the model and index load, so that a port in use
+    stops the start at once with one clear line; port 0 takes any free port."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except (OSError, OverflowError) as e:
+        sock.close()
+        if isinstance(e, OSError):
+            reason = (e.strerror or str(e)).lower()
+        else:  # a port outside 0-65535
+            reason = str(e).removeprefix("bind(): ").rstrip(".")
+        hint = {errno.EADDRINUSE: " (another server is running there? choose another --port)",
+                errno.EACCES: " (ports below 1024 need administrator rights)",
+                errno.EADDRNOTAVAIL: " (that address is not one of this machine's: see --host)",
+                }.get(getattr(e, "errno", None), "")
+        raise ListenError(f"cannot listen on {host}:{port}: {reason}{hint}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def load_or_build(index_dir: str | Path, model: str | None = None, rebuild: bool = False):
     from ..engine import SearchEngine
     from ..ingest import build_index
@@ -97,30 +121,32 @@ def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860,
     if not is_loopback(host) and not limit:
         log.warning("warning: serving on %s without a rate limit; any client can send searches as fast as it "
                     "likes (drop --rate-limit 0 for the default of %d per minute)", host, PUBLIC_RATE_LIMIT)
-    engine = load_or_build(index_dir, model=model, rebuild=rebuild)
-    getattr(engine.embedder, "ready", lambda: None)()  # a model that cannot run stops the start, not every search
-    service = build_service(engine, rate_limit=limit, trust_proxy=trust_proxy, log_db=log_db, log_days=log_days,
-                            staff_token=staff_token(os.environ), max_waiting=max_waiting,
-                            wait_timeout=wait_timeout, search_slots=search_slots)
-    app = create_app(service)
-    watcher = watch_index(service, index_dir)
-    log.info("serving %d passages (index version %d) on http://%s:%d/ (API: /api/search, /api/compare, "
-             "/api/health; /metrics)", engine.store.count, engine.version, host, port)
-    log.info("rate limit: %s; query log: %s; staff view: %s",
-             f"{limit} searches per minute per client" if limit else "off",
-             f"{log_db} (kept {log_days} days)" if log_db else "off",
-             "on at /staff" if service.staff_token else "off (set REPORTSEARCH_STAFF_TOKEN to enable)")
+    with listen_socket(host, port) as sock:
+        engine = load_or_build(index_dir, model=model, rebuild=rebuild)
+        getattr(engine.embedder, "ready", lambda: None)()  # a model that cannot run stops the start
+        service = build_service(engine, rate_limit=limit, trust_proxy=trust_proxy, log_db=log_db,
+                                log_days=log_days, staff_token=staff_token(os.environ), max_waiting=max_waiting,
+                                wait_timeout=wait_timeout, search_slots=search_slots)
+        app = create_app(service)
+        watcher = watch_index(service, index_dir)
+        port = sock.getsockname()[1]
+        log.info("serving %d passages (index version %d) on http://%s:%d/ (API: /api/search, /api/compare, "
+                 "/api/health; /metrics)", engine.store.count, engine.version, host, port)
+        log.info("rate limit: %s; query log: %s; staff view: %s",
+                 f"{limit} searches per minute per client" if limit else "off",
+                 f"{log_db} (kept {log_days} days)" if log_db else "off",
+                 "on at /staff" if service.staff_token else "off (set REPORTSEARCH_STAFF_TOKEN to enable)")
 
-    def stop() -> None:
-        watcher.stop()
-        if service.querylog is not None:
-            service.querylog.close()  # writes the rows still queued
+        def stop() -> None:
+            watcher.stop()
+            if service.querylog is not None:
+                service.querylog.close()  # writes the rows still queued
 
-    # proxy_headers=False: X-Forwarded-For is read by our own code, and only with --trust-proxy
-    serve(app, stop, host=host, port=port, log_level="warning", proxy_headers=False)
+        # proxy_headers=False: X-Forwarded-For is read by our own code, and only with --trust-proxy
+        serve(app, stop, sockets=[sock], host=host, port=port, log_level="warning", proxy_headers=False)
 
 
-def serve(app, stop, **config) -> None:
+def serve(app, stop, sockets=None, **config) -> None:
     """uvicorn's server, then `stop()`, then, after a stop signal, that signal again with its default action, so
     the process ends as the signal says (SIGTERM: status -15, 143 in a shell; SIGINT: -2, 130) and systemd or
     docker see a clean stop. uvicorn raises the signal again on its way out, and SIGTERM's default action then
@@ -129,7 +155,7 @@ def serve(app, stop, **config) -> None:
 
     server = _server_class()(uvicorn.Config(app, **config))
     try:
-        server.run()
+        server.run(sockets=sockets)
     except KeyboardInterrupt:  # Ctrl-C just before or after uvicorn listens for signals: a stop, as in uvicorn.run
         server.stop_signal = server.stop_signal or signal.SIGINT
     finally:
