@@ -423,3 +423,50 @@ def test_time_in_the_queue_counts_against_the_slot_wait():
     assert len(timeouts) <= 1 and all(t is not None and t < 0.45 for t in timeouts), timeouts
     assert 0.45 < waited < 3, waited
     assert slots.waiting == 0 and slots.queued == 0
+
+
+def test_health_answers_while_every_slot_and_queue_place_is_taken(small_engine):
+    """Health runs on the event loop: with the only slot held by a search that cannot finish, the wait queue
+    full and further searches refused, /api/health still answers (it would hang if it waited for a slot or a
+    pool thread). The end-to-end versions (test_api.py, test_public.py) time it under real load."""
+    from reportsearch.web.server import build_service, create_app
+
+    gate, started = threading.Event(), threading.Event()
+
+    class Held:  # the engine, but its searches wait for `gate`
+        def __getattr__(self, name):
+            return getattr(small_engine, name)
+
+        def search(self, *args, **kwargs):
+            started.set()
+            gate.wait(30)
+            return small_engine.search(*args, **kwargs)
+
+    service = build_service(Held(), search_slots=1, max_waiting=2, wait_timeout=30)
+    with TestClient(create_app(service)) as client:
+        answers = {}
+
+        def search(i):
+            answers[i] = client.get(f"/api/search?q=教育{i}")
+
+        threads = [threading.Thread(target=search, args=(0,))]
+        threads[0].start()
+        assert started.wait(10)
+        threads += [threading.Thread(target=search, args=(i,)) for i in (1, 2)]
+        for t in threads[1:]:
+            t.start()
+        deadline = time.time() + 10
+        while service.slots.queued < 2 and time.time() < deadline:
+            time.sleep(0.01)
+        try:
+            assert service.slots.queued == 2 and service.slots.running == 1
+            refused = client.get("/api/search?q=教育3")  # the queue is full: refused at once
+            health = client.get("/api/health")
+            assert refused.status_code == 503 and "1 searches running, 2 waiting" in refused.json()["error"]
+            assert health.status_code == 200 and health.json()["status"] == "ok"
+            assert not answers  # every search still held
+        finally:
+            gate.set()
+            for t in threads:
+                t.join(30)
+    assert sorted(answers) == [0, 1, 2] and all(r.status_code == 200 for r in answers.values())
