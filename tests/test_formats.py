@@ -63,12 +63,13 @@ def test_pdf_fixture_is_what_the_issue_asks_for(fixtures):
 
 
 def test_pdf_reads_in_well_under_a_second(fixtures):
-    """CPU seconds of this process, so that other jobs on a shared machine do not count (wall time: bench)."""
+    """CPU seconds of this thread (the reader starts none), so that other jobs on a shared machine and other
+    threads of this test process do not count (wall time: bench)."""
     times = []
     for _ in range(3):
-        t = time.process_time()
+        t = time.thread_time()
         read_source(fixtures["pdf"])
-        times.append(time.process_time() - t)
+        times.append(time.thread_time() - t)
     assert statistics.median(times) < 1.0, times
 
 
