@@ -77,7 +77,10 @@ def create_app(service):
 def listen_socket(host: str, port: int) -> socket.socket:
     """The server's socket, bound (as uvicorn binds it) before the model and index load, so that a port in use
     stops the start at once with one clear line; port 0 takes any free port."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only for sockets that name it (with
+    # proto 0 replies waited on delayed ACKs: 12% fewer requests a second under 8 clients, bench/ab.py)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
