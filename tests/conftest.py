@@ -120,7 +120,7 @@ def start_server(index_dir, tmp, *args, env=None):
         if proc.poll() is not None:
             raise RuntimeError(f"server exited early: {log_path.read_text()[-2000:]}")
         if base is None:
-            m = re.search(r"^serving .* on (http://127\.0\.0\.1:\d+)/", log_path.read_text(), re.M)
+            m = re.search(r"^serving .* on (http://127\.0\.0\.1:\d+)/", log_path.read_text(errors="replace"), re.M)
             base = m and m.group(1)
         try:
             if base and requests.get(base + "/api/health", timeout=2).status_code == 200:

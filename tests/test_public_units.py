@@ -174,13 +174,13 @@ def test_a_full_queue_drops_instead_of_waiting(tmp_path):
 
 
 def test_the_listening_socket_gives_connections_tcp_nodelay():
-    """serve.py binds its own socket (web/server.listen_socket); asyncio sets TCP_NODELAY on the connections it
-    accepts only when that socket names IPPROTO_TCP. Without it, replies waited on delayed ACKs (bench/ab.py:
+    """serve.py binds its own sockets (web/server.bind_sockets); asyncio sets TCP_NODELAY on the connections it
+    accepts only when the socket names IPPROTO_TCP. Without it, replies waited on delayed ACKs (bench/ab.py:
     12% fewer requests a second under 8 clients)."""
     import asyncio
     import socket
 
-    from reportsearch.web.server import listen_socket
+    from reportsearch.web.server import bind_sockets
 
     async def accepted_nodelay() -> int:
         got = asyncio.get_running_loop().create_future()
@@ -191,7 +191,8 @@ def test_the_listening_socket_gives_connections_tcp_nodelay():
                 got.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
                 transport.close()
 
-        with listen_socket("127.0.0.1", 0) as sock:
+        [sock] = bind_sockets("127.0.0.1", 0)
+        with sock:
             server = await asyncio.get_running_loop().create_server(Protocol, sock=sock)
             _, writer = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
             try:
@@ -201,3 +202,39 @@ def test_the_listening_socket_gives_connections_tcp_nodelay():
                 server.close()
 
     assert asyncio.run(accepted_nodelay()) == 1
+
+
+def test_bind_sockets_binds_every_address_and_names_what_went_wrong():
+    import socket
+
+    from reportsearch.errors import ListenError
+    from reportsearch.web.server import bind_sockets, listen
+
+    socks = bind_sockets("", 0)  # every address: 0.0.0.0 and, where the machine has IPv6, ::
+    try:
+        assert len({s.getsockname()[1] for s in socks}) == 1  # port 0: one free port for all of them
+        for s in socks:
+            assert s.proto == socket.IPPROTO_TCP
+            if s.family == socket.AF_INET6:  # as asyncio binds: IPv6 only, so :: does not also take 0.0.0.0
+                assert s.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 1
+    finally:
+        for s in socks:
+            s.close()
+    for port, says in ((70000, "the port must be 0-65535"), (-1, "the port must be 0-65535")):
+        with pytest.raises(ListenError, match=says):
+            bind_sockets("127.0.0.1", port)
+    with pytest.raises(ListenError, match=r"^cannot listen on nosuch\.invalid:80: .* \(see --host\)$"):
+        bind_sockets("nosuch.invalid", 80)
+
+    [first] = bind_sockets("127.0.0.1", 0)
+    port = first.getsockname()[1]
+    [second] = bind_sockets("127.0.0.1", port)  # neither listens yet: Linux lets both bind (SO_REUSEADDR)
+    try:
+        listen([first], "127.0.0.1")
+        with pytest.raises(ListenError, match=f"^cannot listen on 127.0.0.1:{port}: address already in use"):
+            listen([second], "127.0.0.1")  # the second to listen: one line, not uvicorn's traceback
+        with pytest.raises(ListenError, match="address already in use .another server is running there"):
+            bind_sockets("127.0.0.1", port)  # once one listens, binding is refused at once
+    finally:
+        first.close()
+        second.close()

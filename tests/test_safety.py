@@ -66,8 +66,9 @@ def test_ingest_refuses_the_data_folder(tmp_path):
 
 def test_serve_refuses_to_build_into_a_user_folder(user_folder):
     before = snapshot(user_folder)
-    p = run("serve.py", "--index-dir", str(user_folder), "--rebuild", "--port", "1")
+    p = run("serve.py", "--index-dir", str(user_folder), "--rebuild", "--port", "0")
     assert p.returncode != 0 and "error:" in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert "is not an index folder" in p.stderr and str(user_folder) in p.stderr, p.stderr  # the refusal itself
     assert snapshot(user_folder) == before
 
 

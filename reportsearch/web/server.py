@@ -74,29 +74,64 @@ def create_app(service):
     return app
 
 
-def listen_socket(host: str, port: int) -> socket.socket:
-    """The server's socket, bound (as uvicorn binds it) before the model and index load, so that a port in use
-    stops the start at once with one clear line; port 0 takes any free port."""
-    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only for sockets that name it (with
-    # proto 0 replies waited on delayed ACKs: 12% fewer requests a second under 8 clients, bench/ab.py)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+BACKLOG = 2048  # uvicorn's default
+
+
+def bind_sockets(host: str, port: int) -> list[socket.socket]:
+    """The server's sockets, bound as uvicorn (through asyncio's `create_server`) binds them: one per address
+    `host` resolves to, SO_REUSEADDR, IPv6 sockets IPv6-only; port 0 takes a free port, the same for all. They
+    are bound before the model and index load, so that a port in use stops the start at once with one line."""
+    def refuse(reason: str, hint: str = ""):
+        return ListenError(f"cannot listen on {_netloc(host, port)}: {reason}{hint}")
+
+    if not 0 <= port <= 65535:
+        raise refuse("the port must be 0-65535")
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except (OSError, OverflowError) as e:
-        sock.close()
-        if isinstance(e, OSError):
-            reason = (e.strerror or str(e)).lower()
-        else:  # a port outside 0-65535
-            reason = str(e).removeprefix("bind(): ").rstrip(".")
+        infos = socket.getaddrinfo(host or None, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP,
+                                   socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as e:
+        raise refuse(_reason(e), " (see --host)") from None
+    socks: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only for sockets that name it
+            # (with proto 0 replies waited on delayed ACKs: 12% fewer requests a second under 8 clients)
+            sock = socket.socket(family, kind, proto)
+            socks.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            if port == 0 and len(socks) > 1:  # one free port for every address
+                address = (address[0], socks[0].getsockname()[1], *address[2:])
+            sock.bind(address)
+    except OSError as e:
+        for sock in socks:
+            sock.close()
         hint = {errno.EADDRINUSE: " (another server is running there? choose another --port)",
-                errno.EACCES: " (ports below 1024 need administrator rights)",
+                errno.EACCES: " (ports below 1024 need administrator rights)" if 0 < port < 1024 else "",
                 errno.EADDRNOTAVAIL: " (that address is not one of this machine's: see --host)",
-                }.get(getattr(e, "errno", None), "")
-        raise ListenError(f"cannot listen on {host}:{port}: {reason}{hint}") from None
-    sock.set_inheritable(True)
-    return sock
+                }.get(e.errno, " (see --host and --port)")
+        raise refuse(_reason(e), hint) from None
+    return socks
+
+
+def listen(socks: list[socket.socket], host: str) -> None:
+    """Start listening (uvicorn then accepts on them). Two servers whose sockets are bound but not listening
+    yet can share a port; the second to listen gets the same one line as a port in use."""
+    try:
+        for sock in socks:
+            sock.listen(BACKLOG)
+    except OSError as e:
+        raise ListenError(f"cannot listen on {_netloc(host, socks[0].getsockname()[1])}: {_reason(e)} (another "
+                          "server is running there? choose another --port)") from None
+
+
+def _reason(e: BaseException) -> str:
+    return (getattr(e, "strerror", None) or str(e)).lower()
+
+
+def _netloc(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host or '*'}:{port}"
 
 
 def load_or_build(index_dir: str | Path, model: str | None = None, rebuild: bool = False):
@@ -124,17 +159,19 @@ def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860,
     if not is_loopback(host) and not limit:
         log.warning("warning: serving on %s without a rate limit; any client can send searches as fast as it "
                     "likes (drop --rate-limit 0 for the default of %d per minute)", host, PUBLIC_RATE_LIMIT)
-    with listen_socket(host, port) as sock:
+    socks = bind_sockets(host, port)
+    try:
         engine = load_or_build(index_dir, model=model, rebuild=rebuild)
         getattr(engine.embedder, "ready", lambda: None)()  # a model that cannot run stops the start
         service = build_service(engine, rate_limit=limit, trust_proxy=trust_proxy, log_db=log_db,
                                 log_days=log_days, staff_token=staff_token(os.environ), max_waiting=max_waiting,
                                 wait_timeout=wait_timeout, search_slots=search_slots)
         app = create_app(service)
+        listen(socks, host)
+        port = socks[0].getsockname()[1]
         watcher = watch_index(service, index_dir)
-        port = sock.getsockname()[1]
-        log.info("serving %d passages (index version %d) on http://%s:%d/ (API: /api/search, /api/compare, "
-                 "/api/health; /metrics)", engine.store.count, engine.version, host, port)
+        log.info("serving %d passages (index version %d) on http://%s/ (API: /api/search, /api/compare, "
+                 "/api/health; /metrics)", engine.store.count, engine.version, _netloc(host, port))
         log.info("rate limit: %s; query log: %s; staff view: %s",
                  f"{limit} searches per minute per client" if limit else "off",
                  f"{log_db} (kept {log_days} days)" if log_db else "off",
@@ -146,7 +183,10 @@ def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860,
                 service.querylog.close()  # writes the rows still queued
 
         # proxy_headers=False: X-Forwarded-For is read by our own code, and only with --trust-proxy
-        serve(app, stop, sockets=[sock], host=host, port=port, log_level="warning", proxy_headers=False)
+        serve(app, stop, sockets=socks, host=host, port=port, log_level="warning", proxy_headers=False)
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 def serve(app, stop, sockets=None, **config) -> None:
