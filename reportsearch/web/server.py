@@ -163,12 +163,12 @@ def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860,
     try:
         engine = load_or_build(index_dir, model=model, rebuild=rebuild)
         getattr(engine.embedder, "ready", lambda: None)()  # a model that cannot run stops the start
+        listen(socks, host)  # before the query log's writer starts: a refusal here leaves nothing running
+        port = socks[0].getsockname()[1]
         service = build_service(engine, rate_limit=limit, trust_proxy=trust_proxy, log_db=log_db,
                                 log_days=log_days, staff_token=staff_token(os.environ), max_waiting=max_waiting,
                                 wait_timeout=wait_timeout, search_slots=search_slots)
         app = create_app(service)
-        listen(socks, host)
-        port = socks[0].getsockname()[1]
         watcher = watch_index(service, index_dir)
         log.info("serving %d passages (index version %d) on http://%s/ (API: /api/search, /api/compare, "
                  "/api/health; /metrics)", engine.store.count, engine.version, _netloc(host, port))
