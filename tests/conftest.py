@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -93,12 +92,6 @@ def engine(real_index, real_embedder):
     from reportsearch.engine import SearchEngine
 
     return SearchEngine.load(real_index, embedder=real_embedder)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(index_dir, tmp, *args, env=None):

@@ -75,6 +75,7 @@ def create_app(service):
 
 
 BACKLOG = 2048  # uvicorn's default
+IN_USE = " (another server is running there? choose another --port)"
 
 
 def bind_sockets(host: str, port: int) -> list[socket.socket]:
@@ -107,7 +108,7 @@ def bind_sockets(host: str, port: int) -> list[socket.socket]:
     except OSError as e:
         for sock in socks:
             sock.close()
-        hint = {errno.EADDRINUSE: " (another server is running there? choose another --port)",
+        hint = {errno.EADDRINUSE: IN_USE,
                 errno.EACCES: " (ports below 1024 need administrator rights)" if 0 < port < 1024 else "",
                 errno.EADDRNOTAVAIL: " (that address is not one of this machine's: see --host)",
                 }.get(e.errno, " (see --host and --port)")
@@ -122,8 +123,8 @@ def listen(socks: list[socket.socket], host: str) -> None:
         for sock in socks:
             sock.listen(BACKLOG)
     except OSError as e:
-        raise ListenError(f"cannot listen on {_netloc(host, socks[0].getsockname()[1])}: {_reason(e)} (another "
-                          "server is running there? choose another --port)") from None
+        port = socks[0].getsockname()[1]
+        raise ListenError(f"cannot listen on {_netloc(host, port)}: {_reason(e)}{IN_USE}") from None
 
 
 def _reason(e: BaseException) -> str:
