@@ -50,6 +50,10 @@ def test_served_page_and_api_do_not_load_torch(fresh_server):
     libs = _mapped_libraries(pid)
     assert not [p for p in libs if "/torch/" in p or "libtorch" in p], "the server process mapped torch"
     assert any("onnxruntime" in p for p in libs), "the default model should run on onnxruntime"
+    # uvicorn picks its C HTTP parser and libuv loop only when they import (requirements.txt pins them): without
+    # them it falls back, silently, to h11 and asyncio, and each request costs the event loop more CPU
+    assert any("/httptools/" in p for p in libs), "the server should parse HTTP with httptools"
+    assert any("/uvloop/" in p for p in libs), "the server should run on uvloop"
     rss = _rss_mb(pid)
     assert rss <= 500, f"serving RSS {rss:.0f} MB after 210 searches (target <= 500 MB)"
 
