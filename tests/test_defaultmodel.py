@@ -117,6 +117,77 @@ def test_other_models_and_the_torch_variant_use_sentence_transformers(monkeypatc
         load_embedder()
 
 
+def _skip_layer_norm_graph():
+    """Three residual layer norms as the BERT fusion writes them: with a bias, without one, and one whose optional
+    sum output is read by the next node (which must stay fused)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(1)
+    inits = [numpy_helper.from_array(rng.standard_normal(8).astype(np.float32), n) for n in ("g", "b", "bias")]
+    nodes = [helper.make_node("SkipLayerNormalization", ["x", "r", "g", "b", "bias"], ["y1"], name="with_bias",
+                              domain="com.microsoft", epsilon=1e-5),
+             helper.make_node("SkipLayerNormalization", ["y1", "x", "g", "b"], ["y2"], name="without_bias",
+                              domain="com.microsoft", epsilon=1e-5),
+             helper.make_node("SkipLayerNormalization", ["y2", "r", "g", "b"], ["y3", "", "", "sum"],
+                              name="sum_read", domain="com.microsoft", epsilon=1e-5),
+             helper.make_node("Add", ["y3", "sum"], ["out"])]
+    io = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [2, 3, 8]) for n in ("x", "r", "out")]
+    g = helper.make_graph(nodes, "skip", io[:2], io[2:], inits)
+    return helper.make_model(g, ir_version=9, opset_imports=[helper.make_opsetid("", 17),
+                                                             helper.make_opsetid("com.microsoft", 1)])
+
+
+def test_unfusing_skip_layer_norm_keeps_the_arithmetic():
+    import onnxruntime as ort
+    from collections import Counter
+
+    from reportsearch.defaultmodel import unfuse_skip_layer_norm
+    from reportsearch.embedders.onnx import DISABLED_OPTIMIZERS
+
+    fused = _skip_layer_norm_graph()
+    unfused = _skip_layer_norm_graph()
+    assert unfuse_skip_layer_norm(unfused) == 2
+    ops = Counter(n.op_type for n in unfused.graph.node)
+    assert ops == {"Add": 4, "LayerNormalization": 2, "SkipLayerNormalization": 1}, ops
+    assert [n.name for n in unfused.graph.node if n.op_type == "SkipLayerNormalization"] == ["sum_read"]
+    feed = {"x": np.random.default_rng(2).standard_normal((2, 3, 8)).astype(np.float32),
+            "r": np.random.default_rng(3).standard_normal((2, 3, 8)).astype(np.float32)}
+    want = ort.InferenceSession(fused.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feed)[0]
+    got = ort.InferenceSession(unfused.SerializeToString(), providers=["CPUExecutionProvider"],
+                               disabled_optimizers=list(DISABLED_OPTIMIZERS)).run(None, feed)[0]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("onnx_file", [ONNX_INT8, ONNX_FP32])
+def test_the_model_runs_add_and_layer_norm_not_the_slower_fused_node(onnx_file, tmp_path, monkeypatch):
+    """The built files hold Add + LayerNormalization, and the embedder's own session keeps them as such after
+    onnxruntime's graph optimizations (which would otherwise fuse them back: bench/layernorm.py)."""
+    import onnx
+    import onnxruntime as ort
+    from collections import Counter
+
+    from reportsearch.defaultmodel import PROMPTS, SPM_FILE
+    from reportsearch.embedders.onnx import OnnxEmbedder
+
+    folder = ensure_default_model()
+    stored = Counter(n.op_type for n in onnx.load(str(folder / onnx_file), load_external_data=False).graph.node)
+    assert stored["SkipLayerNormalization"] == 0 and stored["LayerNormalization"] == 24, stored
+    real = ort.InferenceSession
+    optimized = tmp_path / "optimized.onnx"
+
+    def keeping_the_optimized_graph(path, opts=None, *args, **kw):
+        opts = opts or ort.SessionOptions()
+        opts.optimized_model_filepath = str(optimized)
+        opts.add_session_config_entry("session.optimized_model_external_initializers_file_name", "weights.bin")
+        return real(path, opts, *args, **kw)
+
+    monkeypatch.setattr(ort, "InferenceSession", keeping_the_optimized_graph)
+    emb = OnnxEmbedder(DEFAULT_MODEL_ID, folder, onnx_file, PROMPTS, spm_file=SPM_FILE)
+    emb.ready()
+    ran = Counter(n.op_type for n in onnx.load(str(optimized), load_external_data=False).graph.node)
+    assert ran["SkipLayerNormalization"] == 0 and ran["LayerNormalization"] == 24, ran
+
+
 def test_build_record_has_checksums_of_both_onnx_files(tmp_path):
     src = ensure_default_model()
     rec = json.loads((src / "reportsearch-build.json").read_text(encoding="utf-8"))

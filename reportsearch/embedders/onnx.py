@@ -20,6 +20,9 @@ from ..errors import ModelError
 from .base import encode_spans_alone
 
 THREADS_ENV = "REPORTSEARCH_ORT_THREADS"
+# onnxruntime's graph optimizer would fuse the model's Add + LayerNormalization back into SkipLayerNormalization,
+# whose CPU kernel is slower here (defaultmodel.unfuse_skip_layer_norm)
+DISABLED_OPTIMIZERS = ("SkipLayerNormFusion",)
 MAX_TOKENS = 512
 
 
@@ -145,7 +148,8 @@ class OnnxEmbedder:
         if not spin:  # a spinning worker after a query takes the core another search needs (bench/search.py)
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            return ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+            return ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"],
+                                        disabled_optimizers=list(DISABLED_OPTIMIZERS))
         except Exception as e:
             raise ModelError(f"cannot load {self.path} with onnxruntime: {str(e)[:200]}") from e
 
