@@ -397,10 +397,11 @@ def unfuse_skip_layer_norm(model) -> int:
                 o and o in used for o in n.output[1:]):
             nodes.append(n)
             continue
-        x, skip, gamma, beta = n.input[:4]
+        x, skip, gamma = n.input[:3]
+        beta = n.input[3] if len(n.input) > 3 else ""  # optional in both ops
         bias = n.input[4] if len(n.input) > 4 else ""
         eps = next((helper.get_attribute_value(a) for a in n.attribute if a.name == "epsilon"), 1e-12)
-        name = n.name or n.output[0]
+        name = n.output[0]  # unique in a graph, as node names need not be
         if bias:
             nodes.append(helper.make_node("Add", [x, bias], [f"{name}/bias_sum"], name=f"{name}/bias"))
             x = f"{name}/bias_sum"

@@ -29,7 +29,8 @@ DEFAULT_EMBED_INPUT = "titles+text"  # chosen on the dev questions, see models.m
 # How vectors are made, beyond the model: raised when that changes, so the cache of an older index is not reused
 # (2: passages one per model run, sentence vectors pooled from them; 3: late sentence keys by their place in the
 # embedding text, so a key of 2 may name another sentence; 4: the default model's graph without
-# SkipLayerNormalization, builder 5, whose int8 vectors differ from builder 4's in the last digits).
+# SkipLayerNormalization, builder 5, whose int8 vectors differ from builder 4's at cosine >= 0.998; one number
+# for every model, so every older index is re-embedded once, on its next write that adds a report).
 EMBEDDING_PROCEDURE = 4
 
 

@@ -118,17 +118,20 @@ def test_other_models_and_the_torch_variant_use_sentence_transformers(monkeypatc
 
 
 def _skip_layer_norm_graph():
-    """Three residual layer norms as the BERT fusion writes them: with a bias, without one, and one whose optional
-    sum output is read by the next node (which must stay fused)."""
+    """Four residual layer norms as the BERT fusion writes them: with a bias, without one, without a beta, and one
+    whose optional sum output is read by the next node (which must stay fused). Each has an epsilon of its own,
+    large enough that a lost or swapped epsilon changes the output."""
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(1)
     inits = [numpy_helper.from_array(rng.standard_normal(8).astype(np.float32), n) for n in ("g", "b", "bias")]
     nodes = [helper.make_node("SkipLayerNormalization", ["x", "r", "g", "b", "bias"], ["y1"], name="with_bias",
-                              domain="com.microsoft", epsilon=1e-5),
+                              domain="com.microsoft", epsilon=0.5),
              helper.make_node("SkipLayerNormalization", ["y1", "x", "g", "b"], ["y2"], name="without_bias",
-                              domain="com.microsoft", epsilon=1e-5),
-             helper.make_node("SkipLayerNormalization", ["y2", "r", "g", "b"], ["y3", "", "", "sum"],
+                              domain="com.microsoft", epsilon=2.0),
+             helper.make_node("SkipLayerNormalization", ["y2", "r", "g"], ["y4"], name="without_beta",
+                              domain="com.microsoft", epsilon=1.0),
+             helper.make_node("SkipLayerNormalization", ["y4", "r", "g", "b"], ["y3", "", "", "sum"],
                               name="sum_read", domain="com.microsoft", epsilon=1e-5),
              helper.make_node("Add", ["y3", "sum"], ["out"])]
     io = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [2, 3, 8]) for n in ("x", "r", "out")]
@@ -146,9 +149,9 @@ def test_unfusing_skip_layer_norm_keeps_the_arithmetic():
 
     fused = _skip_layer_norm_graph()
     unfused = _skip_layer_norm_graph()
-    assert unfuse_skip_layer_norm(unfused) == 2
+    assert unfuse_skip_layer_norm(unfused) == 3
     ops = Counter(n.op_type for n in unfused.graph.node)
-    assert ops == {"Add": 4, "LayerNormalization": 2, "SkipLayerNormalization": 1}, ops
+    assert ops == {"Add": 5, "LayerNormalization": 3, "SkipLayerNormalization": 1}, ops
     assert [n.name for n in unfused.graph.node if n.op_type == "SkipLayerNormalization"] == ["sum_read"]
     feed = {"x": np.random.default_rng(2).standard_normal((2, 3, 8)).astype(np.float32),
             "r": np.random.default_rng(3).standard_normal((2, 3, 8)).astype(np.float32)}
