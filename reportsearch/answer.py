@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
-if TYPE_CHECKING:
-    from .figures import Ask
+from .figures import Ask, choose_figure, measure_overlap
 
 _CLAUSE_END = re.compile(r"[。！？!?；;]+[”’」』]?")
 
@@ -75,8 +74,6 @@ def choose_answer_for(text: str, spans: Sequence[tuple[int, int]], highlights: S
     `query` is the question's text or its `figures.Ask` (worked out once per search, with its `extra` inside);
     `folded` is `fold(text)` when the caller has it.
     """
-    from .figures import Ask, choose_figure, measure_overlap
-
     if not spans:
         return -1, None
     if not query:

@@ -104,6 +104,10 @@ class SearchEngine:
         self._sentences_of: list[list[int]] = [[] for _ in self.passages]
         for s, row in enumerate(store.sentence_rows[:, 0] if len(store.sentence_rows) else []):
             self._sentences_of[int(row)].append(s)
+        # each passage's rows of sentence vectors as a slice where they are contiguous (they are as ingest
+        # writes them): a slice reads a view, a list of rows copies
+        self._sentence_rows = [slice(r[0], r[-1] + 1) if r and r[-1] - r[0] + 1 == len(r) else r
+                               for r in self._sentences_of]
         self.neighbors = self._neighbors()
         self._spans: list[tuple | None] = [None] * len(self.passages)  # see _sentences
         self.row_of = {p.id: i for i, p in enumerate(self.passages)}
@@ -242,21 +246,24 @@ class SearchEngine:
         cfg = self.config
         fq, extra = self._keyword_query(q)
         kw = self._keyword_scores(fq, extra) if mode != "semantic" else None
-        qvec = self.embed_query(q) if mode != "keyword" else None
-        dense = self._dense_scores(qvec, allowed) if qvec is not None else {}
         # argpartition, not a full sort; only the allowed rows compete for the candidates
         keyword = dict(top_scores(kw, cfg.candidates, allowed)) if kw is not None else {}
+        # what needs only the question is worked out before the model runs: the model's weights pass through
+        # the caches, and the Python that follows a run runs slower for it
+        terms = query_terms(fq, folded=True) + [t for t in extra if t]  # what the highlights mark
+        ref, ask, words = question_time(q), Ask.of(q, extra), content_words(fq)
+        qvec = self.embed_query(q) if mode != "keyword" else None
+        dense = self._dense_scores(qvec, allowed) if qvec is not None else {}
         if mode == "semantic":
             ranked = ranked_items(dense)
         elif mode == "keyword":
             ranked = ranked_items(keyword)
         else:
             ranked = fuse(dense, keyword, cfg.fusion, cfg.alpha, cfg.rrf_k)
-        ranked = prefer_time(ranked, self.passages, question_time(q), cfg.time_boost, cfg.time_penalty)
+        ranked = prefer_time(ranked, self.passages, ref, cfg.time_boost, cfg.time_penalty)
         ranked = prefer_measure(ranked, self.folded, q, cfg.measure_boost)
-        terms = query_terms(fq, folded=True) + [t for t in extra if t]
-        hits = self._collect(ranked, top_k, terms, qvec, Ask.of(q, extra))
-        low = self._low_confidence(fq, hits, dense)
+        hits = self._collect(ranked, top_k, terms, qvec, ask)
+        low = self._low_confidence(fq, hits, dense, words)
         return SearchResponse(query=q, mode=mode, results=tuple(hits), low_confidence=low, notices=tuple(notices))
 
     def _collect(self, ranked, top_k, terms, qvec, ask: Ask | None = None) -> list[Hit]:
@@ -293,7 +300,7 @@ class SearchEngine:
     def _answer(self, i: int, hl, qvec, ask: Ask | None = None) -> Answer:
         p = self.passages[i]
         spans, titles, stored = self._sentences(i)
-        sims = self.store.sentence_vectors[self._sentences_of[i]] @ qvec if qvec is not None and stored else None
+        sims = self.store.sentence_vectors[self._sentence_rows[i]] @ qvec if qvec is not None and stored else None
         k, fig = choose_answer_for(p.text, spans, hl, sims, titles, ask, folded=self.folded[i])
         a, b = spans[k] if k >= 0 else (0, len(p.text))
         return Answer(p.text[a:b], a, b, figure=Answer(*fig) if fig else None)
@@ -368,10 +375,12 @@ class SearchEngine:
         return answers_another_time(question_time(fq), [(h.passage.section, h.passage.year) for h in hits[:3]],
                                     self.newest_year)
 
-    def _low_confidence(self, fq: str, hits: list[Hit], dense: dict[int, float]) -> bool:
+    def _low_confidence(self, fq: str, hits: list[Hit], dense: dict[int, float],
+                        words: list[str] | None = None) -> bool:
+        """`words`: `content_words(fq)` when the caller has them (worked out once for both checks)."""
         if not hits:
             return True
-        words = content_words(fq)  # once for both checks
+        words = content_words(fq) if words is None else words
         if self.out_of_time(fq, hits, words):
             return True
         cfg = self.config

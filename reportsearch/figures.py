@@ -290,10 +290,17 @@ def choose_figure(query: "str | Ask", text: str, prefer: tuple[int, int] | None 
     return best if ask.quantity or best_score >= WEAK_MIN_SCORE else None
 
 
-def phrase_share(query: str, text: str, min_len: int = 4, folded: bool = False) -> float:
+def measure_phrases(query: str, min_len: int = 4) -> tuple[str, ...]:
+    """The question's measure as runs of >= `min_len` characters (question and time words removed)."""
+    return tuple(x for x in question_measure(query).split() if len(x) >= min_len)
+
+
+def phrase_share(query: str, text: str, min_len: int = 4, folded: bool = False,
+                 phrases: Sequence[str] | None = None) -> float:
     """Share of the question's measure (its runs of >= `min_len` characters, question and time words
-    removed) found verbatim in `text`: `城镇居民人均可支配收入` is in the urban sentence, not the rural one."""
-    segs = [x for x in question_measure(query).split() if len(x) >= min_len]
+    removed) found verbatim in `text`: `城镇居民人均可支配收入` is in the urban sentence, not the rural one.
+    `phrases`: `measure_phrases(query, min_len)` when the caller has them (one search asks for many texts)."""
+    segs = measure_phrases(query, min_len) if phrases is None else phrases
     total = sum(map(len, segs))
     if not total:
         return 0.0
@@ -308,12 +315,14 @@ def prefer_measure(ranked: Sequence[tuple[int, float]], texts: Sequence[str], qu
     ranked = list(ranked)
     if not ranked or weight == 0:
         return ranked
+    phrases = measure_phrases(query)
+    if not phrases:
+        return ranked  # nothing long enough to hold verbatim
     scores = [float(s) for _, s in ranked]
     scale = (max(scores) - min(scores)) or abs(max(scores)) or 1.0  # the spread, so every mode's scores fit
-    if not any(len(x) >= 4 for x in question_measure(query).split()):
-        return ranked  # nothing long enough to hold verbatim
-    out = [(i, float(s) + (weight * scale * phrase_share(query, texts[i], folded=True) if n < depth else 0.0))
-           for n, (i, s) in enumerate(ranked)]
+    gain = weight * scale
+    out = [(i, s + gain * phrase_share(query, texts[i], folded=True, phrases=phrases)) if n < depth else (i, s)
+           for n, ((i, _), s) in enumerate(zip(ranked, scores))]
     return sorted(out, key=itemgetter(1), reverse=True)  # stable: equal scores keep their order
 
 

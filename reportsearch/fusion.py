@@ -32,8 +32,12 @@ def minmax(scores: Mapping[int, float]) -> dict[int, float]:
 
 def weighted_sum(dense: Mapping[int, float], keyword: Mapping[int, float], alpha: float) -> dict[int, float]:
     """alpha · minmax(dense) + (1 − alpha) · minmax(keyword); a passage absent from one side scores 0 there."""
-    d, k = minmax(dense), minmax(keyword)
-    return {i: alpha * d.get(i, 0.0) + (1 - alpha) * k.get(i, 0.0) for i in set(d) | set(k)}
+    beta = 1 - alpha
+    out = {i: alpha * v for i, v in minmax(dense).items()}  # the same sums as alpha·d + beta·k with a missing
+    for i, v in minmax(keyword).items():  # side's 0.0, bit for bit: x + 0.0 == x for these non-negative x
+        x = out.get(i)
+        out[i] = beta * v if x is None else x + beta * v
+    return out
 
 
 def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None, k: int = 60) -> dict[int, float]:

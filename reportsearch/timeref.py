@@ -139,13 +139,15 @@ def prefer_time(ranked: Sequence[tuple[int, float]], passages: Sequence, ref: Ti
     scores = [float(s) for _, s in ranked]
     scale = (max(scores) - min(scores)) or abs(max(scores)) or 1.0  # the spread, so every mode's scores fit
     out = []
-    seen: dict = {}  # (section, year) -> adjustment: the candidates of one search share a few of them
-    for i, s in ranked:
+    # (top heading, year) -> adjustment: a passage's part of its report is read from its top heading alone
+    # (passage_half), and the candidates of one search share a handful of those
+    seen: dict = {}
+    for (i, _), s in zip(ranked, scores):
         p = passages[i]
-        key = (tuple(p.section), p.year)
+        key = (p.section[0] if p.section else None, p.year)
         adj = seen.get(key)
         if adj is None:
             m = time_match(ref, p.section, p.year)
             adj = seen[key] = boost * scale if m else (-penalty * scale if m is False else 0.0)
-        out.append((i, float(s) + adj))
+        out.append((i, s + adj))
     return sorted(out, key=itemgetter(1), reverse=True)  # stable: equal scores keep their order

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 FORMAT = 1
 _UNKNOWN = object()
 MEMO_SIZE = 200_000  # remembered lookups (~27 MB at most), then forgotten all at once
+RECENT_CUTS = 8  # texts whose cut each thread keeps: a search's query runs, not earlier searches' (see segment)
 
 
 def _key(word: str) -> int:
@@ -128,16 +129,45 @@ class WordFreq:
 
     def segment(self, text: str, search: bool = True) -> list[str]:
         """`jieba.lcut_for_search(text, HMM=False)` (`search=False`: `jieba.lcut(text, HMM=False)`) with the full
-        dictionary, without loading it."""
-        import jieba
+        dictionary, without loading it.
 
-        tk = getattr(self._tls, "tk", None)
-        if tk is None:  # one jieba tokenizer per thread, its FREQ swapped per text
-            tk = self._tls.tk = jieba.Tokenizer()
+        The search form is jieba's own `cut_for_search` over the plain cut: each word longer than 2 characters
+        is preceded by its 2- and 3-character substrings that are dictionary words. The plain cut of the last
+        few texts is kept per thread (`RECENT_CUTS`): one search cuts its query twice, for the keyword index
+        and for the confidence check."""
+        words, freq = self._cut(text)
+        if not search:
+            return list(words)
+        out: list[str] = []
+        for w in words:
+            n = len(w)
+            if n > 2:
+                out.extend(g for g in (w[i:i + 2] for i in range(n - 1)) if freq.get(g))
+                if n > 3:
+                    out.extend(g for g in (w[i:i + 3] for i in range(n - 2)) if freq.get(g))
+            out.append(w)
+        return out
+
+    def _cut(self, text: str) -> tuple[list[str], dict[str, int]]:
+        """(`jieba.lcut(text, HMM=False)`, the dictionary entries of `text`'s substrings)."""
+        tls = self._tls
+        recent = getattr(tls, "recent", None)
+        if recent is None:  # one jieba tokenizer per thread, its FREQ swapped per text
+            import jieba
+
+            tk = tls.tk = jieba.Tokenizer()
             tk.initialized = True
             tk.total = self.total
-        tk.FREQ = self.subset(text)
-        return tk.lcut_for_search(text, HMM=False) if search else tk.lcut(text, HMM=False)
+            recent = tls.recent = {}
+        got = recent.get(text)
+        if got is None:
+            freq = self.subset(text)
+            tls.tk.FREQ = freq
+            got = (tls.tk.lcut(text, HMM=False), freq)
+            if len(recent) >= RECENT_CUTS:
+                del recent[next(iter(recent))]  # the oldest
+            recent[text] = got
+        return got
 
 
 def _jieba_dict() -> tuple[bytes, str]:

@@ -140,6 +140,31 @@ def _skip_layer_norm_graph():
                                                              helper.make_opsetid("com.microsoft", 1)])
 
 
+def test_mean_pooling_without_padding_takes_the_short_path_to_the_same_bits():
+    """One query has no padding: `_mean_pool` skips the mask arithmetic there, and must give the masked formula's
+    numbers exactly (an index's passage vectors and a query's are compared); a padded batch still masks."""
+    from reportsearch.embedders.onnx import _mean_pool
+
+    def masked(hidden, mask):
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    rng = np.random.default_rng(1)
+    for n in (1, 2, 11, 77, 512):
+        hidden = (rng.standard_normal((1, n, 384)) * 3).astype(np.float32)
+        mask = np.ones((1, n), dtype=np.int64)
+        got = _mean_pool(hidden, mask)
+        assert got.dtype == np.float32 and np.array_equal(got, masked(hidden, mask)), n
+    hidden = rng.standard_normal((2, 5, 8)).astype(np.float32)
+    mask = np.array([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0]])
+    hidden[1, 2:] = 1e6  # padding that must not count
+    got = _mean_pool(hidden, mask)
+    assert np.array_equal(got, masked(hidden, mask))
+    want = hidden[1, :2].mean(0)
+    assert np.allclose(got[1], want / np.linalg.norm(want), atol=1e-6)
+
+
 def test_unfusing_skip_layer_norm_keeps_the_arithmetic():
     import onnxruntime as ort
     from collections import Counter

@@ -181,3 +181,15 @@ def test_answer_choice_is_the_same_from_an_ask_and_the_folded_text():
         for q, extra in (("城镇居民人均可支配收入", ()), ("农村居民收入增长了多少", ()), ("去年gdp多少", ["地区生产总值"])):
             want = choose_answer_for(text, spans, [], [0.8] * len(spans), 0, q, extra)
             assert choose_answer_for(text, spans, [], [0.8] * len(spans), 0, Ask.of(q, extra), folded=fold(text)) == want
+
+
+def test_prefer_measure_with_the_phrases_worked_out_once_scores_as_each_text_alone():
+    q = "城镇居民人均可支配收入是多少"
+    texts = [fold(t) for t in ("农村居民人均可支配收入达到 17353 元", INCOME, "城镇居民", "无关")]
+    ranked = [(0, 0.9), (1, 0.8), (2, 0.7), (3, 0.1)]
+    got = prefer_measure(ranked, texts, q, weight=0.5, depth=3)
+    scale = 0.9 - 0.1
+    want = {i: s + (0.5 * scale * phrase_share(q, texts[i], folded=True) if n < 3 else 0.0)
+            for n, (i, s) in enumerate(ranked)}
+    assert dict(got) == want and [i for i, _ in got] == [1, 0, 2, 3]
+    assert all(type(s) is float for _, s in got)

@@ -210,3 +210,18 @@ def test_fold_keeps_one_character_for_one():
     bad = [hex(c) for c in range(0x20, 0x10000) if not 0xD800 <= c < 0xE000 and len(fold(chr(c))) != 1]
     assert bad == []
     assert fold("İstanbul ＧＤＰ 發展") == "İstanbul gdp 发展"
+
+
+def test_weighted_sum_is_the_formula_bit_for_bit():
+    """alpha·minmax(dense) + (1 − alpha)·minmax(keyword), a missing side counting 0.0: exactly, not nearly."""
+    import random
+
+    rng = random.Random(3)
+    for _ in range(200):
+        dense = {rng.randrange(60): rng.uniform(-1, 1) for _ in range(rng.randrange(0, 40))}
+        keyword = {rng.randrange(60): rng.choice([0.0, rng.uniform(0, 30)]) for _ in range(rng.randrange(0, 40))}
+        alpha = rng.choice([0.0, 0.3, 0.5, 0.77, 1.0])
+        d, k = minmax(dense), minmax(keyword)
+        want = {i: alpha * d.get(i, 0.0) + (1 - alpha) * k.get(i, 0.0) for i in set(d) | set(k)}
+        got = weighted_sum(dense, keyword, alpha)
+        assert got == want and all(math.copysign(1, got[i]) == math.copysign(1, want[i]) for i in got)

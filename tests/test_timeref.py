@@ -63,3 +63,18 @@ def test_several_reports_a_2023_question_also_matches_the_2024_review():
     assert [ps[i].id for i, _ in out][:2] == ["2024review", "2023plan"]
     out = prefer_time([(0, 1.0), (1, 0.9), (2, 0.8), (3, 0.7)], ps, question_time("去年GDP"), boost=1.5)
     assert {ps[i].id for i, _ in out[:2]} == {"2024review", "2023review"}
+
+
+def test_prefer_time_gives_each_passage_what_its_own_time_match_says():
+    """The adjustment is worked out once per (top heading, report year): passages under one top heading with
+    different lower headings, and the same headings in another year's report, each get their own time_match's."""
+    ps = [P("a", PLN), P("b", ("二、2023年工作安排", "（二）民生")), P("c", ("二、2023年工作安排",), 2024),
+          P("d", REV), P("e", ("一、2022年工作回顾", "（一）经济")), P("f", ("一、2022年工作回顾",), 2024),
+          P("g", ()), P("h", ("三、政府建设",))]
+    ranked = [(i, 1.0 - i / 10) for i in range(len(ps))]
+    for q in ("去年GDP", "2023年GDP", "2022年GDP", "前年GDP", "今年目标"):
+        ref = question_time(q)
+        out = dict(prefer_time(ranked, ps, ref, boost=0.3, penalty=0.2))
+        for i, s in ranked:
+            m = time_match(ref, ps[i].section, ps[i].year)
+            assert out[i] == s + (0.3 * 0.7 if m else -0.2 * 0.7 if m is False else 0.0), (q, ps[i].id)

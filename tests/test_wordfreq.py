@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from pathlib import Path
 
 import jieba
@@ -39,6 +40,30 @@ def test_same_words_as_jieba_on_the_report_and_every_eval_query(full_jieba):
     for r in runs:
         assert wf.segment(r) == full_jieba.lcut_for_search(r, HMM=False), r
         assert wf.segment(r, search=False) == full_jieba.lcut(r, HMM=False), r
+
+
+def test_same_words_as_jieba_on_shuffled_text_either_form_first(full_jieba):
+    """Texts no report holds, from the report's own characters with Latin, digits, punctuation and CJK at and
+    past the edges of jieba's range mixed in (`鿕`, `鿖`, `㐀`, `﨎`), each asked for in either form first: the
+    search form is derived from the plain cut, and the second form asked for comes from the cut kept."""
+    rng = random.Random(7)
+    chars = sorted(set("".join(_texts())))
+    assert len(chars) > 1000
+    edge = ["\u4e00", "\u9fd5", "\u9fd6", "\u3400", "\uf90e", "a", "7", " ", "，"]
+    texts = []
+    for _ in range(1500):
+        n = rng.randint(1, 24)
+        pool = chars if rng.random() < 0.7 else chars + edge * 20
+        texts.append("".join(rng.choice(pool) for _ in range(n)))
+    line = "".join(_texts()[:40])
+    texts += [line[a:a + rng.randint(2, 30)] for a in (rng.randrange(len(line)) for _ in range(1500))]
+    wf = wordfreq.WordFreq(*(getattr(wordfreq.default(), k) for k in ("keys", "freqs", "offsets", "blob", "total")))
+    wf.max_len = wordfreq.default().max_len  # a fresh copy: nothing remembered from other tests
+    for n, t in enumerate(texts):
+        first, then = (True, False) if n % 2 else (False, True)
+        want = {True: full_jieba.lcut_for_search(t, HMM=False), False: full_jieba.lcut(t, HMM=False)}
+        assert wf.segment(t, search=first) == want[first], t
+        assert wf.segment(t, search=then) == want[then], t
 
 
 def test_lookup_checks_the_word_not_only_its_hash():
