@@ -1,12 +1,13 @@
 """Concurrent load over loopback: 8 clients x 25 searches against /api/search of a real serve.py.
 
     python bench/load.py [--clients 8] [--requests 25] [--url http://127.0.0.1:PORT] [--index-dir index]
-                         [--cache] [--threads N] [--new-connections]
+                         [--cache] [--threads N] [--new-connections] [--client raw|http.client]
 
 Without --url it starts `python serve.py` on a free loopback port and stops it afterwards; the query-vector
 cache is off there unless --cache (every request is then a real search), and --threads sets onnxruntime's
 query threads. Every request of a run asks a distinct question where the question set allows. Traffic goes
-to 127.0.0.1 only; the loops are bounded and stop by themselves. Exits non-zero on any error.
+to 127.0.0.1 only; the loops are bounded and stop by themselves. Exits non-zero on any error. The clients
+speak HTTP/1.1 over raw sockets (`RawConnection`) unless --client http.client.
 """
 
 from __future__ import annotations
@@ -91,19 +92,76 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+class RawConnection:
+    """A lean HTTP/1.1 client for GET requests over one socket: the request as bytes, the status line and
+    headers split by hand, the body read by its Content-Length (what the server sends). It costs the load about
+    half the CPU of `http.client`, whose header parsing goes through the `email` package (`bench/search.py`
+    runs one load with each); the clients share the server's two cores, so their CPU is taken from it."""
+
+    def __init__(self, host: str, port: int, timeout: float = 60):
+        self.host, self.port = host, port
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+
+    def get(self, path: str) -> tuple[int, bytes, bool]:
+        """(status, body, whether the server closes the connection after it)."""
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode("latin-1"))
+        while b"\r\n\r\n" not in self.buf:
+            self._fill()
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
+        size = int(headers[b"content-length"])
+        while len(self.buf) < size:
+            self._fill()
+        body, self.buf = self.buf[:size], self.buf[size:]
+        return status, body, headers.get(b"connection", b"").lower() == b"close"
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buf += chunk
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class StdlibConnection:
+    """The same requests through Python's `http.client` (the load generator of earlier rounds)."""
+
+    def __init__(self, host: str, port: int, timeout: float = 60):
+        self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
+
+    def get(self, path: str) -> tuple[int, bytes, bool]:
+        self.conn.request("GET", path)
+        r = self.conn.getresponse()
+        return r.status, r.read(), r.will_close
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+CLIENTS = {"raw": RawConnection, "http.client": StdlibConnection}
+
+
 def run_load(base: str, queries: list[str], clients: int = 8, requests: int = 25, offset: int = 0,
-             keepalive: bool = True) -> dict:
+             keepalive: bool = True, client: str = "raw") -> dict:
     """`clients` threads, each sending `requests` searches back to back; returns latencies and errors.
 
     Each client keeps its connection open between requests, as browsers and HTTP libraries do (`keepalive`);
-    without it every request opens a new connection. The clients run on the same cores as the server, so
-    their own CPU per request (`client_cpu_ms`) is reported: it is taken from the server's budget."""
+    without it every request opens a new connection. A response counts when it is a 200 whose JSON has
+    `results`. The clients run on the same cores as the server, so their own CPU per request
+    (`client_cpu_ms`) is reported: it is taken from the server's budget. `client`: "raw" (`RawConnection`) or
+    "http.client"."""
     lat: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
+    connect = CLIENTS[client]
 
-    def client(c: int) -> None:
+    def one_client(c: int) -> None:
         conn = None
         for i in range(requests):
             q = queries[(offset + c * requests + i) % len(queries)]
@@ -111,12 +169,11 @@ def run_load(base: str, queries: list[str], clients: int = 8, requests: int = 25
             t = time.perf_counter()
             try:
                 if conn is None:
-                    conn = http.client.HTTPConnection(host, port, timeout=60)
-                conn.request("GET", path)
-                r = conn.getresponse()
-                body = json.loads(r.read())
-                ok = r.status == 200 and "results" in body
-                if not keepalive or r.will_close:
+                    conn = connect(host, port)
+                status, raw, closes = conn.get(path)
+                body = json.loads(raw)
+                ok = status == 200 and "results" in body
+                if not keepalive or closes:
                     conn.close()
                     conn = None
             except Exception as e:  # noqa: BLE001 - every failure is counted
@@ -133,7 +190,7 @@ def run_load(base: str, queries: list[str], clients: int = 8, requests: int = 25
             conn.close()
 
     t0, cpu0 = time.perf_counter(), time.process_time()
-    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    threads = [threading.Thread(target=one_client, args=(c,)) for c in range(clients)]
     for th in threads:
         th.start()
     for th in threads:
@@ -158,13 +215,17 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=None, help="onnxruntime query threads in the server")
     ap.add_argument("--new-connections", action="store_true",
                     help="open a new connection for every request instead of keeping each client's open")
+    ap.add_argument("--client", choices=sorted(CLIENTS), default="raw",
+                    help="the clients' HTTP code: a lean raw-socket client (default) or Python's http.client")
     args = ap.parse_args()
     proc, base = (None, args.url) if args.url else start_server(args.index_dir, args.cache, args.threads)
     try:
-        r = run_load(base, questions(), args.clients, args.requests, keepalive=not args.new_connections)
+        r = run_load(base, questions(), args.clients, args.requests, keepalive=not args.new_connections,
+                     client=args.client)
         print(f"{args.clients} clients x {args.requests} searches = {r['n']} requests in {r['wall']:.1f} s "
               f"({r['rps']:.1f} req/s); errors: {len(r['errors'])}; the clients' own CPU "
-              f"{r['client_cpu_ms']:.2f} ms a request ({'new connection each' if args.new_connections else 'kept open'})")
+              f"{r['client_cpu_ms']:.2f} ms a request ({'new connection each' if args.new_connections else 'kept open'}, "
+              f"{args.client})")
         print(f"latency p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, max {r['max']:.0f} ms"
               + (f"; server RSS {rss_mb(proc.pid):.0f} MB" if proc else ""))
         for e in r["errors"][:5]:

@@ -10,7 +10,8 @@ an order rotated every round. This machine's speed drifts by 15% and more within
 per round, between blocks seconds apart, and its median over the rounds is reported ("paired"); the ratio of
 the medians over rounds is printed beside it. The HTTP ratio divides each load's p50 by the in-process single
 search measured just before and just after that load (no server running then), and also by the single search
-of the in-process rounds.
+of the in-process rounds. The HTTP clients are bench/load.py's lean raw-socket ones, and one load runs on
+Python's http.client as well (the clients' CPU is taken from the server's two cores; it is reported).
 """
 
 from __future__ import annotations
@@ -161,16 +162,18 @@ def main() -> None:
           f"({args.clients} searches sharing {cores} cores: about {args.clients / cores:.0f}x); the HTTP ratios below add "
           "the HTTP path to it")
     if not args.skip_load:
-        variants = (("no query cache, each client's connection kept open", False, True),
-                    ("no query cache, a new connection per request", False, False),
-                    ("cached query vectors (repeats hit), connections kept open", True, True))
+        variants = (("no query cache, each client's connection kept open", False, True, "raw"),
+                    ("no query cache, a new connection per request", False, False, "raw"),
+                    ("no query cache, connections kept open, the clients on Python's http.client", False, True,
+                     "http.client"),
+                    ("cached query vectors (repeats hit), connections kept open", True, True, "raw"))
         block = queries[::QUARTERS]  # 49 questions, ~0.5 s
         before = single_block(engine, block)
-        for label, cache, keepalive in variants:
+        for label, cache, keepalive, client in variants:
             proc, base = start_server(args.index_dir, cache=cache)
             try:
                 run_load(base, queries[-16:], 2, 4)  # warm the server's threads and arenas
-                lr = run_load(base, queries, args.clients, args.requests, keepalive=keepalive)
+                lr = run_load(base, queries, args.clients, args.requests, keepalive=keepalive, client=client)
                 rss = rss_mb(proc.pid)
             finally:
                 stop_server(proc)

@@ -1,0 +1,69 @@
+"""bench/load.py's lean HTTP client reads what Python's http.client reads: status, body, and a closing server."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+from load import RawConnection, StdlibConnection  # noqa: E402
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive unless a response says otherwise
+
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        close = "close" in self.path
+        status = 400 if "bad" in self.path else 200
+        body = json.dumps({"path": self.path, "results": [] if status == 200 else None,
+                           "pad": "文" * (70_000 if "big" in self.path else 3)}, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if close:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    yield srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.mark.parametrize("kind", [RawConnection, StdlibConnection])
+def test_both_clients_read_the_same_responses_on_one_connection(server, kind):
+    conn = kind("127.0.0.1", server)
+    try:
+        got = [conn.get(p) for p in ("/api/search?q=%E6%95%99%E8%82%B2", "/big", "/bad", "/x")]
+        assert [(s, c) for s, _, c in got] == [(200, False), (200, False), (400, False), (200, False)]
+        assert [json.loads(b)["path"] for _, b, _ in got] == ["/api/search?q=%E6%95%99%E8%82%B2", "/big", "/bad", "/x"]
+        assert len(json.loads(got[1][1])["pad"]) == 70_000  # a body longer than one read
+        status, body, closes = conn.get("/close")
+        assert status == 200 and closes and json.loads(body)["path"] == "/close"
+    finally:
+        conn.close()
+
+
+def test_the_lean_client_raises_when_the_server_has_closed(server):
+    conn = RawConnection("127.0.0.1", server)
+    try:
+        assert conn.get("/close")[2]
+        with pytest.raises(OSError):  # run_load counts it as an error and opens a new connection
+            conn.get("/again")
+    finally:
+        conn.close()
