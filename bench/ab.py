@@ -2,12 +2,14 @@
 
     python bench/ab.py [--rounds 6] [--a CHECKOUT] [--b CHECKOUT] [--a-args "..."] [--b-args "..."]
                        [--clients 8] [--requests 25] [--index-dir index] [--new-connections]
+                       [--client raw|http.client]
 
 Each side is `python CHECKOUT/serve.py` (default: this checkout for both) with its own extra options, e.g. an
 older commit (`git worktree add /tmp/old HEAD~1`) against this one, or `--a-args "--search-slots 2" --b-args
 "--search-slots 3"`. Every round starts each side afresh on a free loopback port, warms it, runs 8 clients x 25
 distinct searches with the query-vector cache off (bench/load.py's load, connections kept open unless
---new-connections), and stops it; the order of the sides alternates each round (the machines are noisy).
+--new-connections; the clients on raw sockets unless --client http.client, the load generator of rounds
+before 30 Nov, 11:00), and stops it; the order of the sides alternates each round (the machines are noisy).
 Reports req/s, p50 and how busy the cores were (from /proc/stat), per round and as medians. Exits non-zero on
 any error.
 """
@@ -21,7 +23,7 @@ import time
 from pathlib import Path
 
 from common import ROOT
-from load import questions, run_load, start_server, stop_server
+from load import CLIENTS, questions, run_load, start_server, stop_server
 
 
 def cpu_ticks() -> tuple[int, int]:
@@ -40,6 +42,7 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--requests", type=int, default=25)
     ap.add_argument("--new-connections", action="store_true", help="a new connection for every request")
+    ap.add_argument("--client", choices=sorted(CLIENTS), default="raw", help="the clients' HTTP code (bench/load.py)")
     ap.add_argument("--index-dir", default=str(ROOT / "index"))
     args = ap.parse_args()
     sides = {"A": (args.a.resolve(), shlex.split(args.a_args)), "B": (args.b.resolve(), shlex.split(args.b_args))}
@@ -53,9 +56,10 @@ def main() -> int:
             checkout, extra = sides[name]
             proc, base = start_server(args.index_dir, extra_args=tuple(extra), checkout=checkout)
             try:
-                run_load(base, qs, args.clients, 5, offset=100)  # warm threads and arenas
+                run_load(base, qs, args.clients, 5, offset=100, client=args.client)  # warm threads and arenas
                 before = cpu_ticks()
-                x = run_load(base, qs, args.clients, args.requests, keepalive=not args.new_connections)
+                x = run_load(base, qs, args.clients, args.requests, keepalive=not args.new_connections,
+                             client=args.client)
                 after = cpu_ticks()
             finally:
                 stop_server(proc)

@@ -224,8 +224,8 @@ def main() -> int:
                      client=args.client)
         print(f"{args.clients} clients x {args.requests} searches = {r['n']} requests in {r['wall']:.1f} s "
               f"({r['rps']:.1f} req/s); errors: {len(r['errors'])}; the clients' own CPU "
-              f"{r['client_cpu_ms']:.2f} ms a request ({'new connection each' if args.new_connections else 'kept open'}, "
-              f"{args.client})")
+              f"{r['client_cpu_ms']:.2f} ms a request "
+              f"({'new connection each' if args.new_connections else 'kept open'}, {args.client})")
         print(f"latency p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, max {r['max']:.0f} ms"
               + (f"; server RSS {rss_mb(proc.pid):.0f} MB" if proc else ""))
         for e in r["errors"][:5]:

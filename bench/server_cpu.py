@@ -6,9 +6,10 @@ CPU comes from /proc (utime + stime per thread); the main thread runs uvicorn's 
 the middleware, FastAPI; GET /api/search skips FastAPI's route, web/fastpath.py), the others are the search
 worker threads, the query-log writer and the index watcher.
 The query-log comparison starts one server per setting (log on, `--no-log`), alternating round by round (the
-machines are noisy), each under 8 clients x 25 distinct searches with the query-vector cache off; it reports
-the CPU split per request under that load too (a new connection per request, as urllib opens them; at one
-client the event loop's share also holds Gradio's idle polling, ~3.5% of a core, in proportion to wall time).
+machines are noisy), each under 8 clients x 25 distinct searches with the query-vector cache off (bench/load.py's
+load: each client's connection kept open, raw-socket clients since 30 Nov, 11:00, http.client before; the
+one-client figures use http.client); it reports the CPU split per request under that load too (at one client
+the event loop's share also holds Gradio's idle polling, ~3.5% of a core, in proportion to wall time).
 """
 
 from __future__ import annotations

@@ -321,8 +321,8 @@ def prefer_measure(ranked: Sequence[tuple[int, float]], texts: Sequence[str], qu
     scores = [float(s) for _, s in ranked]
     scale = (max(scores) - min(scores)) or abs(max(scores)) or 1.0  # the spread, so every mode's scores fit
     gain = weight * scale
-    out = [(i, s + gain * phrase_share(query, texts[i], folded=True, phrases=phrases)) if n < depth else (i, s)
-           for n, ((i, _), s) in enumerate(zip(ranked, scores))]
+    out = [(i, s + gain * phrase_share(query, texts[i], folded=True, phrases=phrases)) if n < depth else (i, s + 0.0)
+           for n, ((i, _), s) in enumerate(zip(ranked, scores))]  # + 0.0: a -0.0 reads 0.0, as before
     return sorted(out, key=itemgetter(1), reverse=True)  # stable: equal scores keep their order
 
 

@@ -31,7 +31,8 @@ def minmax(scores: Mapping[int, float]) -> dict[int, float]:
 
 
 def weighted_sum(dense: Mapping[int, float], keyword: Mapping[int, float], alpha: float) -> dict[int, float]:
-    """alpha · minmax(dense) + (1 − alpha) · minmax(keyword); a passage absent from one side scores 0 there."""
+    """alpha · minmax(dense) + (1 − alpha) · minmax(keyword); a passage absent from one side scores 0 there.
+    alpha is a weight from 0 to 1 (outside it, a zero's sign could differ from the formula's)."""
     beta = 1 - alpha
     out = {i: alpha * v for i, v in minmax(dense).items()}  # the same sums as alpha·d + beta·k with a missing
     for i, v in minmax(keyword).items():  # side's 0.0, bit for bit: x + 0.0 == x for these non-negative x

@@ -132,7 +132,8 @@ class WordFreq:
         dictionary, without loading it.
 
         The search form is jieba's own `cut_for_search` over the plain cut: each word longer than 2 characters
-        is preceded by its 2- and 3-character substrings that are dictionary words. The plain cut of the last
+        is preceded by its 2-character substrings that are dictionary words, and one longer than 3 also by its
+        3-character ones. The plain cut of the last
         few texts is kept per thread (`RECENT_CUTS`): one search cuts its query twice, for the keyword index
         and for the confidence check."""
         words, freq = self._cut(text)

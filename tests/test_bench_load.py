@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
-from load import RawConnection, StdlibConnection  # noqa: E402
+from load import RawConnection, StdlibConnection, run_load  # noqa: E402
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -21,8 +21,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - the stdlib's name
         close = "close" in self.path
         status = 400 if "bad" in self.path else 200
-        body = json.dumps({"path": self.path, "results": [] if status == 200 else None,
-                           "pad": "文" * (70_000 if "big" in self.path else 3)}, ensure_ascii=False).encode()
+        answer = {"path": self.path, "results": [] if status == 200 else None,
+                  "pad": "文" * (70_000 if "big" in self.path else 3)}
+        if "noresults" in self.path:
+            del answer["results"]
+        body = json.dumps(answer, ensure_ascii=False).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -67,3 +70,14 @@ def test_the_lean_client_raises_when_the_server_has_closed(server):
             conn.get("/again")
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("client", ["raw", "http.client"])
+def test_run_load_counts_every_answer_that_is_not_a_200_with_results(server, client):
+    """A 400, and a 200 whose JSON has no `results`, are errors; the rest are not. Every request is timed."""
+    base = f"http://127.0.0.1:{server}"
+    r = run_load(base, ["教育", "bad", "noresults", "close"], clients=2, requests=4, client=client)
+    assert r["n"] == 8 and len(r["errors"]) == 4  # each client asks all four: "bad" and "noresults" fail
+    assert sorted("q=bad" in e for e in r["errors"]) == [False, False, True, True]
+    r = run_load(base, ["教育"], clients=1, requests=3, keepalive=False, client=client)
+    assert r["n"] == 3 and not r["errors"] and r["client_cpu_ms"] > 0

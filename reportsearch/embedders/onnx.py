@@ -292,7 +292,8 @@ def _shrinking_run():
 
 
 def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    if mask.all():  # no padding (one query): the same numbers with fewer numpy calls, each slow right after a run
+    if hidden.dtype == np.float32 and mask.all():  # no padding (one query): the same numbers with fewer numpy
+        # calls, each slow right after a run (another dtype would sum in its own precision: the masked formula)
         pooled = hidden.sum(1) / np.float32(hidden.shape[1])
     else:
         m = mask[:, :, None].astype(np.float32)
