@@ -133,9 +133,8 @@ class WordFreq:
 
         The search form is jieba's own `cut_for_search` over the plain cut: each word longer than 2 characters
         is preceded by its 2-character substrings that are dictionary words, and one longer than 3 also by its
-        3-character ones. The plain cut of the last
-        few texts is kept per thread (`RECENT_CUTS`): one search cuts its query twice, for the keyword index
-        and for the confidence check."""
+        3-character ones. The plain cut of the last few texts is kept per thread (`RECENT_CUTS`): one search
+        cuts its query twice, for the keyword index and for the confidence check."""
         words, freq = self._cut(text)
         if not search:
             return list(words)
