@@ -156,6 +156,7 @@ def test_mean_pooling_without_padding_takes_the_short_path_to_the_same_bits():
         mask = np.ones((1, n), dtype=np.int64)
         got = _mean_pool(hidden, mask)
         assert got.dtype == np.float32 and np.array_equal(got, masked(hidden, mask)), n
+        assert np.array_equal(_mean_pool(hidden), got), n  # no mask: no padding
     hidden = rng.standard_normal((2, 5, 8)).astype(np.float32)
     mask = np.array([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0]])
     hidden[1, 2:] = 1e6  # padding that must not count
@@ -163,6 +164,21 @@ def test_mean_pooling_without_padding_takes_the_short_path_to_the_same_bits():
     assert np.array_equal(got, masked(hidden, mask))
     want = hidden[1, :2].mean(0)
     assert np.allclose(got[1], want / np.linalg.norm(want), atol=1e-6)
+
+
+def test_one_query_takes_the_short_path_to_the_batch_routes_bits(real_embedder):
+    """Every search embeds one query through `encode_queries`' own short path (no batching machinery); its
+    vector must be the batch route's exactly, from one character to past the 512-token cut, and with the
+    fast tokenizer too."""
+    from reportsearch.defaultmodel import PROMPTS
+    from reportsearch.embedders.onnx import OnnxEmbedder, _shrinking_run
+
+    plain = OnnxEmbedder(DEFAULT_MODEL_ID, ensure_default_model(), ONNX_INT8, PROMPTS)  # tokenizer.json
+    for emb in (real_embedder, plain):
+        for q in ["", "5", *QUERIES, _lengths_texts()[-1]]:
+            got = emb.encode_queries([q])
+            want = emb._encode([q], "query", run_options=_shrinking_run())
+            assert got.shape == (1, 384) and got.dtype == np.float32 and np.array_equal(got, want), q[:20]
 
 
 def test_unfusing_skip_layer_norm_keeps_the_arithmetic():

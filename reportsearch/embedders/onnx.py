@@ -274,7 +274,14 @@ class OnnxEmbedder:
         return vecs, span_vecs
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, "query", run_options=_shrinking_run())
+        if len(texts) != 1:
+            return self._encode(texts, "query", run_options=_shrinking_run())
+        # one query, as every search embeds: the same numbers as `_encode` without its batching machinery (no
+        # padding, no ordering, no output buffer), whose numpy calls each cost more right after a run
+        ids = np.array(self.token_ids([self.prompts.get("query", "") + texts[0]]), dtype=np.int64)
+        hidden = self._session("query").run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)},
+                                            _shrinking_run())[0]
+        return _mean_pool(hidden)
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._encode(texts, "passage", progress)
@@ -291,14 +298,17 @@ def _shrinking_run():
     return ro
 
 
-def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    if hidden.dtype == np.float32 and mask.all():  # no padding (one query): the same numbers with fewer numpy
-        # calls, each slow right after a run (another dtype would sum in its own precision: the masked formula)
+def _mean_pool(hidden: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Mean of each row's unmasked token states, L2-normalized; `mask` None: no padding (one query)."""
+    if hidden.dtype == np.float32 and (mask is None or mask.all()):  # no padding: the same numbers with fewer
+        # numpy calls, each slow right after a run (another dtype would sum in its own precision: the masked formula)
         pooled = hidden.sum(1) / np.float32(hidden.shape[1])
     else:
-        m = mask[:, :, None].astype(np.float32)
+        m = (np.ones(hidden.shape[:2]) if mask is None else mask)[:, :, None].astype(np.float32)
         pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
-    return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    # np.linalg.norm(pooled, axis=1, keepdims=True) computes exactly this, through more calls
+    norm = np.sqrt(np.add.reduce(pooled * pooled, axis=1, keepdims=True))
+    return pooled / np.maximum(norm, 1e-12)
 
 
 def _hidden_size(folder: Path) -> int | None:
