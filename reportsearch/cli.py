@@ -91,13 +91,17 @@ def ingest_main(argv: list[str] | None = None) -> int:
                     help="how answer sentences get their vectors: `late` pools them from their passage's own run "
                          "(default where the model can: the ONNX default model), `separate` embeds each sentence "
                          "on its own (about twice the model time; see models.md)")
+    ap.add_argument("--drop-others", action="store_true",
+                    help="let the rebuild drop reports the index holds that are not among PATHS (by default it "
+                         "refuses, naming them; `ingest.py add` adds reports without a rebuild)")
     args = ap.parse_args(argv)
     _setup_logging(verbose=not args.quiet)
     try:
         from .ingest import ingest_paths
 
         r = ingest_paths(args.paths, index_dir=args.index_dir, rebuild=True, model=args.model,
-                         sentence_vectors=args.sentence_vectors, progress=not args.quiet, **_meta_kwargs(args))
+                         sentence_vectors=args.sentence_vectors, progress=not args.quiet,
+                         drop_others=args.drop_others, **_meta_kwargs(args))
     except ReportSearchError as e:
         return _fail(e)
     print(f"indexed {r.count} passages from {len(r.manifest['reports'])} report(s) with {r.manifest['model']} "

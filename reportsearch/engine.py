@@ -22,7 +22,7 @@ from .fusion import fuse, ranked_items
 from .glossary import expand, load_glossary
 from .keyword import top_k as top_scores
 from .records import Answer, Comparison, Hit, ReportHit, SearchResponse
-from .store import IndexStore, load_index, read_manifest
+from .store import IndexStore, ingest_command, load_index, read_manifest
 from .textnorm import fold
 from .timeref import answers_another_time, is_relative_time_word, prefer_time, question_time
 from .tokenize import content_words, query_terms, strip_question_words, tokenize
@@ -165,7 +165,7 @@ class SearchEngine:
         built_with = manifest.get("model")
         if model and requested_model(model) != built_with:
             raise IndexMismatchError(f"the index was built with {built_with!r}, not {model!r}; "
-                                     f"run `python ingest.py --model {model}` to rebuild it")
+                                     f"run {ingest_command(index_dir, f'--model {model}')} to rebuild it")
         # queries run on the runtime that made the index's vectors (int8, fp32, torch), whatever the environment
         # asks for now; a given embedder (a live swap) is kept only if it is that runtime
         variant = recorded_variant(manifest)
@@ -180,7 +180,8 @@ class SearchEngine:
             raise IndexMismatchError(f"the index in {index_dir} changed while loading; try again")
         if embedder.name != built_with or embedder.dim != store.manifest.get("dim"):
             raise IndexMismatchError(f"model {embedder.name!r} ({embedder.dim} dims) does not match the index "
-                                     f"({built_with!r}, {store.manifest.get('dim')} dims); run `python ingest.py`")
+                                     f"({built_with!r}, {store.manifest.get('dim')} dims); run "
+                                     f"{ingest_command(index_dir)}")
         return cls(store, embedder, config)
 
     # ------------------------------------------------------------ helpers

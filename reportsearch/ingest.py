@@ -65,8 +65,11 @@ def ingest_paths(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAU
                  embed_input: str = DEFAULT_EMBED_INPUT, scheme: str = DEFAULT_SCHEME,
                  max_chars: int = MAX_CHARS, body_chars: int = BODY_CHARS, progress: bool = True,
                  title: str | None = None, year: int | None = None, region: str | None = None,
-                 sentence_vectors: str | None = None) -> UpdateResult:
+                 sentence_vectors: str | None = None, drop_others: bool = False) -> UpdateResult:
     """Rebuild the index from these reports (`rebuild`), or add them to it, replacing reports of the same doc id.
+
+    A rebuild refuses to drop reports the index holds that are not among these (added with `ingest.py add`, say)
+    unless `drop_others`.
 
     `sentence_vectors`: "late" or "separate" (see library.update_index); None keeps the index's own kind when
     adding to it, and a rebuild or a new index takes "late" where the embedder can.
@@ -89,7 +92,7 @@ def ingest_paths(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAU
     return update_index(index_dir, add=reports, rebuild=rebuild, embedder_factory=factory,
                         model_name=name, embed_input=embed_input, scheme=scheme,
                         chunking={"max_chars": max_chars, "body_chars": body_chars}, progress=progress,
-                        sentence_vectors=sentence_vectors)
+                        sentence_vectors=sentence_vectors, drop_others=drop_others)
 
 
 def remove_reports(doc_ids: Sequence[str], index_dir: str | Path = DEFAULT_INDEX) -> UpdateResult:

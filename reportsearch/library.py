@@ -17,10 +17,10 @@ from .background import in_background
 from .defaultmodel import folder_lock
 from .dense import DenseIndex
 from .embedders import Embedder, encode_spans_alone
-from .errors import IndexMismatchError, IndexMissingError, InputError
+from .errors import IndexMismatchError, IndexMissingError, InputError, ReportSearchError
 from .keyword import KeywordIndex
 from .records import Passage
-from .store import IndexStore, check_index_dir, load_index, write_index
+from .store import IndexStore, check_index_dir, ingest_command, load_index, read_manifest, write_index
 
 log = logging.getLogger(__name__)
 
@@ -132,12 +132,34 @@ def _existing(index_dir: Path, rebuild: bool) -> IndexStore | None:
         return None
 
 
+def _refuse_to_drop(index_dir: Path, current: IndexStore | None, kept: set[str]) -> None:
+    """A rebuild writes only the reports it is given: refuse one that would silently drop others the index
+    holds (added with `ingest.py add`, say). When even the manifest no longer reads, which reports it held
+    cannot be known: that is logged."""
+    try:
+        held = [r["doc"] for r in (current.manifest if current else read_manifest(index_dir)).get("reports", [])]
+    except IndexMissingError:
+        return
+    except (ReportSearchError, TypeError, KeyError):
+        log.warning("the index in %s/ is too damaged to tell which reports it held: the rebuild keeps only the "
+                    "reports it is given", index_dir)
+        return
+    dropped = [d for d in held if d not in kept]
+    if dropped:
+        raise InputError(f"{index_dir}/ also holds {', '.join(dropped)}, which a rebuild from these files would "
+                         f"drop: give their files too, use {ingest_command(index_dir, 'add PATH')} to add reports "
+                         f"to the library, or rebuild without them on purpose with --drop-others "
+                         f"({ingest_command(index_dir, '[PATH ...] --drop-others')})")
+
+
 def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remove: Sequence[str] = (), *,
                  rebuild: bool = False, embedder_factory: Callable[[], Embedder], model_name: str,
                  embed_input: str = DEFAULT_EMBED_INPUT, scheme: str, chunking: dict,
-                 progress: bool = True, sentence_vectors: str | None = None) -> UpdateResult:
+                 progress: bool = True, sentence_vectors: str | None = None,
+                 drop_others: bool = False) -> UpdateResult:
     """Write the next version of the index: the current reports (none when `rebuild`), minus `remove`, with `add`
-    added or replacing the report of the same doc id. Vectors already in the current index are reused; the model
+    added or replacing the report of the same doc id. A rebuild that would drop reports of the current index
+    that `add` does not give again is refused (InputError) unless `drop_others`. Vectors already in the current index are reused; the model
     is loaded only when there is something new to embed, and when it runs on another runtime than the one that
     made them (the manifest's `backend`: int8, fp32, torch) everything is embedded again. Nothing is written unless
     every step succeeds.
@@ -153,18 +175,21 @@ def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remo
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     with folder_lock(index_dir):  # one writer at a time: two `add`s must not both write version N + 1
         return _update(index_dir, add, remove, rebuild, embedder_factory, model_name, embed_input, scheme,
-                       sentence_vectors, chunking, progress)
+                       sentence_vectors, chunking, progress, drop_others)
 
 
 def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name, embed_input, scheme,
-            sentence_vectors, chunking, progress) -> UpdateResult:
+            sentence_vectors, chunking, progress, drop_others=False) -> UpdateResult:
     t0 = time.perf_counter()
     current = _existing(index_dir, rebuild)
     if current is not None and not rebuild and current.manifest.get("model") != model_name:
         raise IndexMismatchError(f"the index in {index_dir}/ was built with {current.manifest.get('model')!r}, "
-                                 f"not {model_name!r}; rebuild it with `python ingest.py --model {model_name}`")
+                                 f"not {model_name!r}; rebuild it with "
+                                 f"{ingest_command(index_dir, f'--model {model_name}')}")
     if (remove or not add) and not rebuild and current is None:
-        raise IndexMissingError(f"no index in {index_dir}/: run `python ingest.py` first")
+        raise IndexMissingError(f"no index in {index_dir}/: run {ingest_command(index_dir)} first")
+    if rebuild and not drop_others:
+        _refuse_to_drop(index_dir, current, {r.doc for r in add})
     old_reports = {r["doc"]: r for r in (current.manifest.get("reports", []) if current else [])}
     known = list(dict.fromkeys(p.doc for p in current.passages)) if current else []
     unknown = [d for d in remove if d not in known]
@@ -203,7 +228,7 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
         passages.extend(ps)
     result.removed = list(remove)
     if not passages:
-        raise InputError("the index would hold no reports; add one with `python ingest.py add PATH`")
+        raise InputError(f"the index would hold no reports; add one with {ingest_command(index_dir, 'add PATH')}")
     same_settings = current is not None and current.manifest.get("keyword", {}).get("scheme") == scheme \
         and current.manifest.get("chunking", {}).get("embed_input") == embed_input
     if (same_settings and not rebuild and not remove and len(result.unchanged) == len(add)

@@ -20,7 +20,6 @@ from .keyword import KeywordIndex
 from .records import Passage
 
 SCHEMA = 2
-_REBUILD = "run `python ingest.py` to rebuild it"
 KEY_DTYPE = "S20"  # SHA-1 digest of what the model embedded: the embedding cache's key
 
 
@@ -50,6 +49,20 @@ class IndexStore:
 
 FORMAT = "reportsearch-index"
 _KEEP = ("README.md",)  # a note beside the index (the project ships index/README.md); kept across rebuilds
+_FILES = ("passages.jsonl", "dense.faiss", "sentences.npy", "sentence_rows.npy", "documents.json",
+          "passage_keys.npy", "sentence_keys.npy")  # beside manifest.json and keyword/: what `write_index` writes
+_DEFAULT_FOLDER = Path(__file__).resolve().parent.parent / "index"
+
+
+def ingest_command(folder: Path | str, args: str = "") -> str:
+    """`python ingest.py [ARGS] [--index-dir FOLDER]`: the command for this index folder (the default one is
+    left out)."""
+    where = "" if Path(folder).resolve() == _DEFAULT_FOLDER else f" --index-dir {folder}"
+    return f"`python ingest.py{' ' + args if args else ''}{where}`"
+
+
+def rebuild_hint(folder: Path | str) -> str:
+    return f"run {ingest_command(folder)} to rebuild it"
 
 
 def is_our_index(folder: Path) -> bool:
@@ -61,8 +74,22 @@ def is_our_index(folder: Path) -> bool:
     return isinstance(m, dict) and (m.get("format") == FORMAT or ("schema" in m and "model" in m and "count" in m))
 
 
+def _damaged_ours(folder: Path) -> bool:
+    """An index of ours whose manifest no longer reads: a manifest.json beside nothing but the files and the
+    keyword/ folder an index is made of (and a README.md), so that a rebuild may replace it."""
+    entries = list(folder.iterdir())
+    if not any(p.name == "manifest.json" for p in entries):
+        return False
+    for p in entries:
+        if p.is_symlink() or not (p.is_dir() if p.name == "keyword" else
+                                  p.is_file() and p.name in ("manifest.json", *_FILES, *_KEEP)):
+            return False
+    return True
+
+
 def _ours_or_empty(folder: Path) -> bool:
-    return is_our_index(folder) or all(p.name in _KEEP and p.is_file() for p in folder.iterdir())
+    return is_our_index(folder) or all(p.name in _KEEP and p.is_file() for p in folder.iterdir()) \
+        or _damaged_ours(folder)
 
 
 def check_index_dir(folder: Path) -> None:
@@ -203,31 +230,34 @@ def _index_folder(folder: Path) -> Path:
 def read_manifest(folder: Path) -> dict:
     path = _index_folder(Path(folder)) / "manifest.json"
     if not path.is_file():
-        raise IndexMissingError(f"no index in {folder}/: run `python ingest.py` first")
+        raise IndexMissingError(f"no index in {folder}/: run {ingest_command(folder)} first")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as e:
-        raise IndexMismatchError(f"{path} is not valid JSON; {_REBUILD}") from e
+        raise IndexMismatchError(f"{path} is not valid JSON; {rebuild_hint(folder)}") from e
     if not isinstance(manifest, dict):
-        raise IndexDamagedError(f"index file manifest.json in {path.parent}/ is damaged: {_REBUILD}")
+        raise IndexDamagedError(f"index file manifest.json in {path.parent}/ is damaged: {rebuild_hint(folder)}")
     if manifest.get("schema") != SCHEMA:
-        raise IndexMismatchError(f"index schema {manifest.get('schema')} is not the supported {SCHEMA}; {_REBUILD}")
+        raise IndexMismatchError(f"index schema {manifest.get('schema')} is not the supported {SCHEMA}; "
+                                 f"{rebuild_hint(folder)}")
     if manifest.get("manifest_sha256") != _manifest_digest(manifest):
-        raise IndexDamagedError(f"index file manifest.json in {path.parent}/ is damaged: {_REBUILD}")
+        raise IndexDamagedError(f"index file manifest.json in {path.parent}/ is damaged: {rebuild_hint(folder)}")
     return manifest
 
 
-def verify_files(folder: Path, manifest: dict) -> None:
-    """Every file the manifest lists must be there with its recorded SHA-256 (a few ms for one report)."""
+def verify_files(folder: Path, manifest: dict, given: Path | None = None) -> None:
+    """Every file the manifest lists must be there with its recorded SHA-256 (a few ms for one report).
+    `given`: the folder as the user named it, for the hint (default `folder`)."""
+    hint = rebuild_hint(given or folder)
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
-        raise IndexDamagedError(f"index file manifest.json in {folder}/ lists no files: {_REBUILD}")
+        raise IndexDamagedError(f"index file manifest.json in {folder}/ lists no files: {hint}")
     for name, digest in files.items():
         p = folder / name
         if not p.is_file():
-            raise IndexDamagedError(f"index file {name} is missing from {folder}/: {_REBUILD}")
+            raise IndexDamagedError(f"index file {name} is missing from {folder}/: {hint}")
         if sha256_file(p) != digest:
-            raise IndexDamagedError(f"index file {name} is damaged: {_REBUILD}")
+            raise IndexDamagedError(f"index file {name} is damaged: {hint}")
 
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -242,14 +272,15 @@ def portable_path(path: Path) -> str:
         return p.name
 
 
-def check_sources(manifest: dict) -> None:
+def check_sources(manifest: dict, folder: Path = _DEFAULT_FOLDER) -> None:
     """Every recorded project-relative source that still exists must still have the recorded SHA-256."""
+    hint = rebuild_hint(folder)
     for src in manifest.get("sources", []):
         p = Path(src["path"])
         if not p.is_absolute():
             p = PROJECT / p
         if p.is_file() and sha256_file(p) != src["sha256"]:
-            raise IndexMismatchError(f"{p} changed since the index was built; {_REBUILD}")
+            raise IndexMismatchError(f"{p} changed since the index was built; {hint}")
 
 
 def load_index(folder: Path, check_source_hashes: bool = True) -> IndexStore:
@@ -266,11 +297,13 @@ def load_index(folder: Path, check_source_hashes: bool = True) -> IndexStore:
 
 
 def _load_once(folder: Path, check_source_hashes: bool) -> IndexStore:
-    folder = _index_folder(Path(folder))
-    manifest = read_manifest(folder)
-    verify_files(folder, manifest)
+    given = Path(folder)
+    folder = _index_folder(given)
+    hint = rebuild_hint(given)
+    manifest = read_manifest(given)
+    verify_files(folder, manifest, given)
     if check_source_hashes:
-        check_sources(manifest)
+        check_sources(manifest, given)
     try:
         with open(folder / "passages.jsonl", encoding="utf-8") as f:
             passages = [Passage.from_dict(json.loads(line)) for line in f if line.strip()]
@@ -283,17 +316,17 @@ def _load_once(folder: Path, check_source_hashes: bool) -> IndexStore:
         skeys = np.load(folder / "sentence_keys.npy", allow_pickle=False)
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         raise IndexMismatchError(f"index in {folder}/ is incomplete or damaged ({type(e).__name__}); "
-                                 f"{_REBUILD}") from e
+                                 f"{hint}") from e
     n = manifest.get("count")
     checks = [("passages.jsonl", len(passages)), ("dense.faiss", dense.count), ("keyword index", keyword.count)]
     for what, got in checks:
         if got != n:
-            raise IndexMismatchError(f"{what} holds {got} passages but the manifest says {n}; {_REBUILD}")
+            raise IndexMismatchError(f"{what} holds {got} passages but the manifest says {n}; {hint}")
     if dense.dim != manifest.get("dim") or (len(svec) and svec.shape[1] != manifest.get("dim")):
         raise IndexMismatchError(f"vector dimension {dense.dim} does not match the manifest's "
-                                 f"{manifest.get('dim')}; {_REBUILD}")
+                                 f"{manifest.get('dim')}; {hint}")
     if len(srows) != len(svec):
-        raise IndexMismatchError(f"sentence vectors and sentence rows disagree; {_REBUILD}")
+        raise IndexMismatchError(f"sentence vectors and sentence rows disagree; {hint}")
     if pkeys.shape != (n,) or skeys.shape != (len(svec),):
-        raise IndexMismatchError(f"embedding cache keys disagree with the rows they belong to; {_REBUILD}")
+        raise IndexMismatchError(f"embedding cache keys disagree with the rows they belong to; {hint}")
     return IndexStore(folder, manifest, passages, dense, keyword, svec, srows, documents, pkeys, skeys)

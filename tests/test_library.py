@@ -130,8 +130,52 @@ def test_damage_names_the_file_and_says_how_to_fix(lib):
     data = bytearray(f.read_bytes())
     data[-5] ^= 0xFF
     f.write_bytes(bytes(data))
-    with pytest.raises(IndexDamagedError, match=r"index file dense.faiss is damaged: run `python ingest.py`"):
+    with pytest.raises(IndexDamagedError, match=r"index file dense.faiss is damaged: run `python ingest.py "
+                                                 rf"--index-dir {index}` to rebuild it"):
         load_index(index)
+
+
+def test_a_rebuild_does_not_silently_drop_reports_added_to_the_library(lib):
+    """`ingest.py` (a rebuild from data/, say) into a library that also holds a report added with `ingest.py add`
+    is refused, naming that report, and changes nothing; given every report's file, or told to drop the others,
+    it rebuilds. The same holds for a damaged index whose manifest still reads (the repair its error asks for)."""
+    src, index = lib
+    add([src / "a.txt"], index)
+    add([src / "b.txt"], index)
+    before = (index / "manifest.json").read_bytes()
+    with pytest.raises(InputError, match=rf"{index}/ also holds b, which a rebuild .* would drop.*"
+                                         rf"`python ingest.py add PATH --index-dir {index}`.*--drop-others"):
+        add([src / "a.txt"], index, rebuild=True)
+    assert (index / "manifest.json").read_bytes() == before
+    f = index / "dense.faiss"
+    f.write_bytes(f.read_bytes()[:-7] + b"garbage")
+    with pytest.raises(InputError, match="also holds b"):
+        add([src / "a.txt"], index, rebuild=True)
+    r, _ = add([src / "a.txt", src / "b.txt"], index, rebuild=True)  # every report's file: the repair
+    assert [x["doc"] for x in r.manifest["reports"]] == ["a", "b"]
+    r = ingest_paths([src / "a.txt"], index, rebuild=True, embedder=CountingEmbedder(), progress=False,
+                     drop_others=True)
+    assert [x["doc"] for x in load_index(index).manifest["reports"]] == ["a"] and r.manifest["version"] == 4
+
+
+def test_an_index_whose_manifest_no_longer_reads_can_be_rebuilt(lib):
+    """A manifest that is not JSON any more used to leave the index stuck: loading said to rebuild, and the
+    rebuild refused the folder as not made by this tool. The folder holds only an index's own files, so the
+    rebuild may replace it (which reports it held cannot be told any more); one foreign file still stops it."""
+    from reportsearch.errors import IndexMismatchError as Mismatch
+    from reportsearch.errors import IndexWriteError
+
+    src, index = lib
+    add([src / "a.txt"], index)
+    (index / "manifest.json").write_text("{", encoding="utf-8")
+    with pytest.raises(Mismatch, match=rf"not valid JSON; run `python ingest.py --index-dir {index}`"):
+        load_index(index)
+    (index / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(IndexWriteError, match="not an index folder"):
+        add([src / "a.txt"], index, rebuild=True)
+    (index / "notes.txt").unlink()
+    r, e = add([src / "a.txt"], index, rebuild=True)
+    assert e.texts > 0 and load_index(index).manifest["reports"][0]["doc"] == "a"
 
 
 def test_cli_add_unchanged_embeds_nothing_without_loading_the_model(real_index, tmp_path):
@@ -286,7 +330,8 @@ def test_late_sentence_vectors_need_an_embedder_that_can_pool(lib):
     r, _ = add([src / "a.txt"], index)
     assert r.manifest["sentence_vectors"] == "separate"  # the fake embedder cannot pool: the default follows
     with pytest.raises(InputError, match="late sentence vectors need"):
-        ingest_paths([src / "b.txt"], index, embedder=CountingEmbedder(), progress=False, sentence_vectors="late")
+        ingest_paths([src / "a.txt", src / "b.txt"], index, embedder=CountingEmbedder(), progress=False,
+                     sentence_vectors="late")  # a rebuild keeping a
     assert [d["doc"] for d in load_index(index).manifest["reports"]] == ["a"]
 
 

@@ -114,7 +114,7 @@ def test_interrupted_build_leaves_old_index(tmp_path, small_report):
     d = _built(tmp_path, small_report)
     before = (d / "manifest.json").read_text()
     with pytest.raises(KeyboardInterrupt):
-        build_index([REPORT], index_dir=d, embedder=ExplodingEmbedder(), progress=False)
+        build_index([REPORT], index_dir=d, embedder=ExplodingEmbedder(), progress=False, drop_others=True)
     assert (d / "manifest.json").read_text() == before
     assert load_index(d).count == 2
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".index")] == [".index.lock"]  # no temp folder
