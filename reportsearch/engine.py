@@ -25,7 +25,7 @@ from .records import Answer, Comparison, Hit, ReportHit, SearchResponse
 from .store import IndexStore, ingest_command, load_index, read_manifest
 from .textnorm import fold
 from .timeref import answers_another_time, is_relative_time_word, prefer_time, question_time
-from .tokenize import content_words, query_terms, strip_question_words, tokenize
+from .tokenize import content_words, nothing_to_look_for, query_terms, strip_question_words, tokenize
 
 log = logging.getLogger(__name__)
 MODES = ("hybrid", "semantic", "keyword")
@@ -382,6 +382,8 @@ class SearchEngine:
         if not hits:
             return True
         words = content_words(fq) if words is None else words
+        if nothing_to_look_for(fq, words):  # `的`, `？`, `x`: whatever the scores, nothing was asked
+            return True
         if self.out_of_time(fq, hits, words):
             return True
         cfg = self.config

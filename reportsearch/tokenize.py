@@ -52,6 +52,21 @@ def query_terms(text: str, folded: bool = False) -> list[str]:
     return list(dict.fromkeys(tokenize(t, "bigram", folded=True)))
 
 
+# characters that mean nothing on their own: a question made of them alone (的, 是什么) gives nothing to look for
+FUNCTION_CHARS = frozenset("的地得了着过是在和与及或也都就而之其这那有我你他她它们个吗呢吧啊哦呀么")
+
+
+def nothing_to_look_for(folded_query: str, words: list[str] | None = None) -> bool:
+    """True when a folded query (question words stripped) holds no content word and no Chinese character beyond
+    function characters: `的`, `？`, `x`, `。。。！？`. No passage can be matched on such a query, whatever scores
+    its search gives. `words`: `content_words(folded_query)` when the caller has them."""
+    words = content_words(folded_query) if words is None else words
+    if any(not set(w) <= FUNCTION_CHARS for w in words):  # jieba may join function characters (`的了`)
+        return False
+    return not any(ch not in FUNCTION_CHARS for m in _RUN.finditer(folded_query) if _cjk(m.group()[0])
+                   for ch in m.group())
+
+
 def content_words(folded_query: str) -> list[str]:
     """Words that carry a query's meaning: jieba words of 2+ CJK characters, numbers, and Latin words of 2+
     letters (`gdp`, `lng`).

@@ -62,6 +62,16 @@ def test_low_confidence_for_an_unanswerable_question(engine):
     assert not engine.search("停车难怎么解决").low_confidence
 
 
+def test_a_query_with_nothing_to_look_for_is_low_confidence_whatever_its_scores(engine):
+    """`的`, `x` or punctuation got five confident-looking results (a new user's walkthrough): they are flagged, and
+    a one-character word or a number still is judged as before."""
+    for q in ("的", "x", "？", "。。。！？", "是什么"):
+        r = engine.search(q)
+        assert r.results and r.low_confidence, q
+    for q in ("教育", "13710", "乙类乙管"):
+        assert not engine.search(q).low_confidence, q
+
+
 def test_a_mixed_question_with_an_english_word_and_a_time_word_is_judged(engine):
     # `gdp` counts through the glossary (地区生产总值); `去年` is judged by where the passage sits in its report
     # (no passage says 去年). Both once made the README's own example answer look unsure.

@@ -92,6 +92,16 @@ def test_content_words_keep_latin_words_and_numbers():
     assert content_words("a 教育") == ["教育"]  # one letter carries nothing
 
 
+def test_a_query_of_function_characters_and_punctuation_gives_nothing_to_look_for():
+    from reportsearch.tokenize import nothing_to_look_for, strip_question_words
+
+    for q in ("的", "x", "？", "。。。！？", "\ufffd\ufffd", "", "是什么", "有哪些", "的了吗", "a b"):
+        assert nothing_to_look_for(strip_question_words(fold(q))), q
+    for q in ("税", "教育", "1", "13710", "gdp", "的税", "沁水的GDP是多少", "一厅通办"):
+        assert not nothing_to_look_for(strip_question_words(fold(q))), q
+    assert not nothing_to_look_for("的", words=["教育"])  # the caller's words are used as given
+
+
 def test_answers_another_time_when_every_top_hit_sits_in_another_part():
     from reportsearch.timeref import answers_another_time, question_time
 
