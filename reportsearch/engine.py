@@ -18,7 +18,7 @@ from .answer import choose_answer_for, highlight_spans, sentence_spans
 from .embedders import VARIANT_ENV, Embedder, expected_backend, load_embedder, recorded_variant, requested_model
 from .errors import IndexMismatchError, ModelError, QueryError
 from .figures import Ask, prefer_measure
-from .fusion import fuse, ranked_items
+from .fusion import fuse, newer_first_on_ties, ranked_items
 from .glossary import expand, load_glossary
 from .keyword import top_k as top_scores
 from .records import Answer, Comparison, Hit, ReportHit, SearchResponse
@@ -120,6 +120,7 @@ class SearchEngine:
                 self._rows_by["section"].setdefault(title, []).append(i)
         self._rows_by = {kind: {k: np.asarray(v, dtype=np.int64) for k, v in by.items()}
                          for kind, by in self._rows_by.items()}
+        self._several_years = len(self._rows_by["year"]) > 1  # ties go to the newer report (search)
 
     @property
     def version(self) -> int:
@@ -263,6 +264,8 @@ class SearchEngine:
             ranked = fuse(dense, keyword, cfg.fusion, cfg.alpha, cfg.rrf_k)
         ranked = prefer_time(ranked, self.passages, ref, cfg.time_boost, cfg.time_penalty)
         ranked = prefer_measure(ranked, self.folded, q, cfg.measure_boost)
+        if self._several_years:  # the same paragraph in two years' reports: this year's first
+            ranked = newer_first_on_ties(ranked, lambda i: self.passages[i].year)
         hits = self._collect(ranked, top_k, terms, qvec, ask)
         low = self._low_confidence(fq, hits, dense, words)
         return SearchResponse(query=q, mode=mode, results=tuple(hits), low_confidence=low, notices=tuple(notices))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 METHODS = ("weighted", "rrf")
 
@@ -63,3 +63,20 @@ def fuse(dense: Mapping[int, float], keyword: Mapping[int, float], method: str =
     else:
         raise ValueError(f"unknown fusion method {method!r}; choose one of {', '.join(METHODS)}")
     return ranked_items(fused)
+
+
+def newer_first_on_ties(ranked: Sequence[tuple[int, float]], year_of: Callable[[int], int | None]
+                        ) -> list[tuple[int, float]]:
+    """A ranked list with each run of equal scores reordered newest report first (a year of None counts as
+    oldest); otherwise as given. Equal scores come from the same text in two years' reports (a paragraph kept
+    from one year to the next), where the reader wants this year's."""
+    out = list(ranked)
+    i, n = 0, len(out)
+    while i < n:
+        j = i + 1
+        while j < n and out[j][1] == out[i][1]:
+            j += 1
+        if j - i > 1:
+            out[i:j] = sorted(out[i:j], key=lambda x: -(year_of(x[0]) or 0))  # stable: same year keeps its order
+        i = j
+    return out

@@ -221,6 +221,24 @@ def test_filters_apply_before_the_candidate_cut(lib):
         e.search("教育", docs=["zzz"])
 
 
+def test_the_same_paragraph_in_two_years_reports_ranks_the_newer_first(tmp_path):
+    """A paragraph kept word for word from one year's report to the next scores the same in both: the newer
+    report's copy comes first (it used to be the older one, by row order), in every mode."""
+    from reportsearch.engine import SearchEngine
+
+    body = "\n\n一、工作回顾\n\n坚持就业优先。新增城镇就业3600人，城镇调查失业率控制在5.5%以内。\n"
+    for year in (2023, 2024, 2022):
+        (tmp_path / f"r{year}.txt").write_text(f"沁水县{year}年政府工作报告{body}", encoding="utf-8")
+    index = tmp_path / "index"
+    ingest_paths([tmp_path / "r2023.txt", tmp_path / "r2024.txt", tmp_path / "r2022.txt"], index,
+                 embedder=FakeEmbedder(), progress=False)
+    e = SearchEngine.load(index, embedder=FakeEmbedder())
+    for mode in ("hybrid", "semantic", "keyword"):
+        r = e.search("城镇就业", mode=mode, top_k=3)
+        assert [h.passage.year for h in r.results] == [2024, 2023, 2022], mode
+        assert len({h.score for h in r.results}) == 1, mode  # a tie, broken by the year alone
+
+
 TWO_YEARS_5G = "今年新增5G基站多少座"
 
 

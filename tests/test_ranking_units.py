@@ -92,6 +92,18 @@ def test_content_words_keep_latin_words_and_numbers():
     assert content_words("a 教育") == ["教育"]  # one letter carries nothing
 
 
+def test_equal_scores_go_to_the_newer_report_and_nothing_else_moves():
+    from reportsearch.fusion import newer_first_on_ties
+
+    years = {0: 2023, 1: 2024, 2: 2025, 3: None, 4: 2023, 5: 2025}
+    ranked = [(4, 0.9), (0, 0.5), (1, 0.5), (3, 0.5), (2, 0.5), (5, 0.2), (0, 0.1)]
+    got = newer_first_on_ties(ranked, years.get)
+    assert got == [(4, 0.9), (2, 0.5), (1, 0.5), (0, 0.5), (3, 0.5), (5, 0.2), (0, 0.1)]
+    same_year = [(0, 0.5), (4, 0.5), (1, 0.4)]  # a tie within one year keeps its order
+    assert newer_first_on_ties(same_year, years.get) == same_year
+    assert newer_first_on_ties([], years.get) == []
+
+
 def test_a_query_of_function_characters_and_punctuation_gives_nothing_to_look_for():
     from reportsearch.tokenize import nothing_to_look_for, strip_question_words
 
