@@ -61,11 +61,25 @@ def _report_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+YEARS = range(1949, 2101)  # a report year anyone could mean
+
+
+def _year(raw: str) -> int:
+    """`--year`: a four-digit year (it becomes part of the doc id, and 0, -3 or 99999 are no report's year)."""
+    try:
+        year = int(raw)
+    except ValueError:
+        year = None
+    if year not in YEARS:
+        raise argparse.ArgumentTypeError(f"a report year is a year from {YEARS[0]} to {YEARS[-1]}, not {raw!r}")
+    return year
+
+
 def _meta_args(ap: argparse.ArgumentParser) -> None:
     """Last-resort report metadata, used only where the report and its file name say nothing."""
     g = ap.add_argument_group("report metadata (fallbacks: the report's own front matter wins)")
     g.add_argument("--title", default=None, help="report title, e.g. 政府工作报告")
-    g.add_argument("--year", type=int, default=None, help="report year, e.g. 2023")
+    g.add_argument("--year", type=_year, default=None, help="report year, e.g. 2023")
     g.add_argument("--region", default=None, help="issuing region, e.g. 沁水县 (gives the doc id qinshui-2023)")
 
 

@@ -55,6 +55,12 @@ def prepare_report(src: Path, max_chars: int = MAX_CHARS, body_chars: int = BODY
     ps = chunk(d, max_chars=max_chars, body_chars=body_chars)
     if not ps:
         raise InputError(f"{src}: no passages could be cut from this report")
+    missing = [k for k in ("year", "region") if not d.meta.get(k)]
+    if missing:  # accepted, but the user should know what it costs and how to say it
+        log.warning("warning: %s: no %s found in the report or its file name: give %s (its doc id is %r%s)", src,
+                    " or ".join(missing), " and ".join(f"--{m}" for m in missing), d.doc,
+                    "; without a year it is left out of year filters and listed last in comparisons"
+                    if "year" in missing else "")
     ps = [replace(p, doc_title=d.meta.get("doc_title", ""), year=d.meta.get("year")) for p in ps]
     info = {"path": portable_path(src), "meta": d.meta, "outline": [list(o) for o in d.outline]}
     return PreparedReport(doc=d.doc, info=info, passages=ps, sha256=sha256_file(src), source=portable_path(src))

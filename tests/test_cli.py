@@ -111,6 +111,37 @@ def test_bad_ingest_input_leaves_old_index(built_small, tmp_path, name, content)
     assert (built_small / "manifest.json").read_bytes() == before
 
 
+@pytest.mark.parametrize("year", ["-3", "0", "99999", "20x4"])
+def test_a_year_that_is_no_report_year_is_refused(built_small, tmp_path, year):
+    """`--year -3` made the doc id `ok--3` and `--year 0` was dropped without a word (new-user walkthrough)."""
+    before = (built_small / "manifest.json").read_bytes()
+    f = tmp_path / "ok.txt"
+    p = run("ingest.py", "add", str(f), "--index-dir", str(built_small), "--year", year, "--quiet")
+    assert p.returncode == 2 and "error: argument --year: a report year is a year from 1949 to 2100" in p.stderr
+    assert "Traceback" not in p.stderr and (built_small / "manifest.json").read_bytes() == before
+
+
+def test_a_report_without_year_or_region_is_added_with_a_warning_that_says_what_to_give(tmp_path, fake_embedder):
+    import logging
+
+    from reportsearch.ingest import prepare_report
+
+    f = tmp_path / "notes.txt"
+    f.write_text("一、甲\n\n坚持教育优先。完成桃园小学主体。", encoding="utf-8")
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("reportsearch").addHandler(handler)
+    try:
+        r = prepare_report(f)
+        with_meta = prepare_report(f, year=2024, region="沁水县")
+    finally:
+        logging.getLogger("reportsearch").removeHandler(handler)
+    said = [x.getMessage() for x in records if x.levelno == logging.WARNING]
+    assert r.doc == "notes" and with_meta.doc == "qinshui-2024"
+    assert len(said) == 1 and "no year or region found" in said[0] and "give --year and --region" in said[0]
+
+
 def test_gbk_report_is_ingested(tmp_path, fake_embedder):
     from reportsearch.ingest import build_index
 
