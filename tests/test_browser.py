@@ -83,6 +83,37 @@ def test_phone_width_and_outline(server, browser):
     page.close()
 
 
+def _first_card_top(page):
+    return page.evaluate("document.querySelector('#rs-results .rs-card').getBoundingClientRect().top")
+
+
+def test_on_a_phone_the_answers_come_into_view_and_an_example_question_searches(server, browser):
+    """At 390×844 the form and the examples fill the first screen: a search used to leave its answers below the
+    fold (the button seemed to do nothing), and tapping an example only filled the box."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    open_page(page, server + "/")
+    _search(page, "停车难怎么解决")
+    page.locator("#rs-results .rs-card").first.wait_for(timeout=60_000)
+    page.wait_for_function("document.querySelector('#rs-results').getBoundingClientRect().top < innerHeight / 2",
+                           timeout=10_000)
+    assert 0 <= _first_card_top(page) < 844 and page.evaluate("scrollY") > 0
+    page.evaluate("window.scrollTo(0, 0)")
+    page.get_by_text("乙类乙管", exact=True).first.click()  # an example question
+    page.locator("#rs-results .rs-card .rs-text mark", has_text="乙类乙管").first.wait_for(timeout=60_000)
+    assert page.locator("#rs-query textarea").input_value() == "乙类乙管"
+    page.wait_for_function("document.querySelector('#rs-results').getBoundingClientRect().top < innerHeight / 2",
+                           timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "phone-example-search.png"))
+    page.close()
+    wide = browser.new_page(viewport={"width": 1280, "height": 900})  # a wide screen is left where it is
+    open_page(wide, server + "/")
+    _search(wide, "停车难怎么解决")
+    wide.locator("#rs-results .rs-card").first.wait_for(timeout=60_000)
+    wide.wait_for_timeout(300)
+    assert wide.evaluate("scrollY") == 0
+    wide.close()
+
+
 CSP_PROBE = ("document.addEventListener('securitypolicyviolation', "
              "e => (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI));")
 

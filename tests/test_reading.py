@@ -140,11 +140,13 @@ def test_reading_view_permalinks_question_links_and_csv_in_a_browser(server, tmp
 
         pid = requests.get(server + "/api/search", params={"q": "新增5G基站65座", "k": 1, "mode": "keyword"},
                            timeout=60).json()["results"][0]["id"]
-        fresh = b.new_page()
+        fresh = b.new_page(viewport={"width": 390, "height": 844})  # a phone: the passage is far below the fold
         open_page(fresh, f"{server}/?p={pid}")
         marked = fresh.locator(f"#rs-reading #p-{pid}.rs-highlight")
         marked.wait_for(timeout=60_000)
         assert "新增5G基站65座" in marked.inner_text() and fresh.locator("#rs-reading .rs-highlight").count() == 1
+        box = marked.bounding_box()  # brought into view once the page is ready (it stayed at y ≈ 1190)
+        assert fresh.evaluate("scrollY") > 0 and 0 <= box["y"] and box["y"] + box["height"] <= 844, box
 
         asked = b.new_page()
         open_page(asked, server + "/?" + "q=%E4%BB%8A%E5%B9%B4%E8%A6%81%E6%96%B0%E5%BB%BA%E5%A4%9A%E5%B0%91%E4%B8%AA5G"

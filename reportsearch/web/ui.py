@@ -18,6 +18,15 @@ ALL_REPORTS = "全部报告"
 EXAMPLES = ["教育方面有哪些安排", "今年要新建多少个5G基站", "停车难怎么解决", "看病就医方面有什么新举措",
             "13710", "乙类乙管"]
 UI_CONCURRENCY = 2
+# after a search on a narrow screen (a phone), bring the results into view: the form and the example questions
+# fill the whole first screen there, so the answers arrived below it and the button seemed to do nothing
+SHOW_RESULTS_JS = """(...args) => {
+  const el = document.getElementById('%s');
+  if (el && window.innerWidth < 700 && el.getBoundingClientRect().top > window.innerHeight * 0.5) {
+    el.scrollIntoView({block: 'start'});
+  }
+  return args;
+}"""
 
 CSS = """
 .rs-card{border:1px solid #d9dee7;border-radius:8px;padding:12px 14px;margin:10px 0;background:#fff;color:#1f2937}
@@ -191,7 +200,7 @@ def create_ui(service) -> gr.Blocks:
                                      elem_id="rs-report")
                 section = gr.Dropdown([ALL_SECTIONS, *engine.sections()], value=ALL_SECTIONS, label="限定章节",
                                       elem_id="rs-section")
-            gr.Examples(EXAMPLES, inputs=query, label="示例问题")
+            examples = gr.Examples(EXAMPLES, inputs=query, label="示例问题")
             results = gr.HTML('<div class="rs-empty">输入问题后按“搜索”。</div>', elem_id="rs-results",
                               js_on_load=COPY_JS)
         with gr.Tab("按年份对比"):
@@ -209,12 +218,13 @@ def create_ui(service) -> gr.Blocks:
             figures = gr.HTML(figures_tab_html(engine), elem_id="rs-figures")
         ffilter.change(lambda t: figures_tab_html(service.engine, t or ""), ffilter, figures, api_name=False)
         inputs = [query, mode, top_k, section, report]
-        for trigger in (button.click, query.submit):
+        # an example question searches at once, as the button does (it only filled the box)
+        for trigger in (button.click, query.submit, examples.load_input_event.then):
             trigger(do_search, inputs, results, concurrency_limit=UI_CONCURRENCY, concurrency_id="search",
-                    api_name=False)
+                    api_name=False).then(None, None, None, js=SHOW_RESULTS_JS % "rs-results")
         for trigger in (cbutton.click, cquery.submit):
             trigger(do_compare, [cquery], compared, concurrency_limit=UI_CONCURRENCY, concurrency_id="search",
-                    api_name=False)
+                    api_name=False).then(None, None, None, js=SHOW_RESULTS_JS % "rs-compare")
         choices_loaded = demo.load(current_choices, None, [section, report, outline, header], api_name=False)
 
         def open_link(request: gr.Request):
@@ -228,8 +238,11 @@ def create_ui(service) -> gr.Blocks:
 
         # `<html data-rs-ready>` once the page's own load events are done: a readiness signal for tests and probes
         # that does not depend on the network going quiet
+        # a permalink's passage is brought into view (it sat far below the fold, a phone's first screen above all)
         choices_loaded.then(open_link, None, [reading, query, mode, results, figures], api_name=False).then(
-            None, None, None, js="() => { document.documentElement.dataset.rsReady = '1'; }")
+            None, None, None, js="() => { const t = document.querySelector('#rs-reading .rs-highlight'); "
+                                 "if (t) t.scrollIntoView({block: 'center'}); "
+                                 "document.documentElement.dataset.rsReady = '1'; }")
     demo.queue(default_concurrency_limit=UI_CONCURRENCY, max_size=64)
     quieter_queue(demo)
     return demo
