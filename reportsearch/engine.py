@@ -16,7 +16,7 @@ import numpy as np
 
 from .answer import choose_answer_for, highlight_spans, sentence_spans
 from .embedders import VARIANT_ENV, Embedder, expected_backend, load_embedder, recorded_variant, requested_model
-from .errors import IndexMismatchError, ModelError, QueryError
+from .errors import EmptyQueryError, IndexMismatchError, ModelError, QueryError, UnknownFilterError
 from .figures import Ask, prefer_measure
 from .fusion import fuse, newer_first_on_ties, ranked_items
 from .glossary import expand, load_glossary
@@ -69,7 +69,7 @@ def normalize_query(query: object) -> tuple[str, list[str]]:
         raise QueryError("the query must be text")
     q = _WS.sub(" ", query.replace("\x00", " ")).strip()
     if not q:
-        raise QueryError("the query is empty: type a question or a keyword")
+        raise EmptyQueryError("the query is empty: type a question or a keyword")
     notices = []
     if len(q) > MAX_QUERY_CHARS:
         q = q[:MAX_QUERY_CHARS]
@@ -143,12 +143,13 @@ class SearchEngine:
         if docs:
             unknown = [d for d in docs if d not in by["doc"]]
             if unknown:
-                raise QueryError(f"unknown report {', '.join(map(repr, unknown))}; known: {', '.join(by['doc'])}")
+                raise UnknownFilterError(f"unknown report {', '.join(map(repr, unknown))}; known: "
+                                         f"{', '.join(by['doc'])}")
             sets.append(np.concatenate([by["doc"][d] for d in dict.fromkeys(docs)]))
         if year is not None:
             if year not in by["year"]:
                 years = ", ".join(str(y) for y in sorted((y for y in by["year"] if y is not None), reverse=True))
-                raise QueryError(f"no report for the year {year}; years in the index: {years or 'none'}")
+                raise UnknownFilterError(f"no report for the year {year}; years in the index: {years or 'none'}")
             sets.append(by["year"][year])
         if section:
             sets.append(by["section"].get(section, np.zeros(0, dtype=np.int64)))

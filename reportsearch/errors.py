@@ -17,6 +17,14 @@ class QueryError(InputError):
     """An empty, whitespace-only or otherwise unusable query."""
 
 
+class EmptyQueryError(QueryError):
+    """A query with nothing in it but whitespace."""
+
+
+class UnknownFilterError(QueryError):
+    """A report filter (doc id, year) that names no report of the index being served."""
+
+
 class IndexMissingError(ReportSearchError):
     """No index exists where one was expected."""
 

@@ -133,6 +133,24 @@ def test_render_results_low_confidence_and_empty(small_engine):
     parse(empty)
 
 
+def test_the_page_says_an_empty_box_and_a_report_gone_in_chinese(small_engine):
+    """The Chinese page showed `the query is empty: …` and `unknown report '…'` as the package words them."""
+    from reportsearch.errors import EmptyQueryError, QueryError, UnknownFilterError
+    from reportsearch.web.ui import error_notice
+
+    e = small_engine
+    with pytest.raises(EmptyQueryError) as empty:
+        e.search("   ")
+    assert "请先输入问题或关键词" in error_notice(empty.value) and "query" not in error_notice(empty.value)
+    with pytest.raises(UnknownFilterError) as gone:
+        e.search("教育", docs=["<gone>"])
+    out = error_notice(gone.value)
+    assert "请刷新页面" in out and "unknown report &#x27;&lt;gone&gt;&#x27;" in out and "<gone>" not in out
+    with pytest.raises(UnknownFilterError):
+        e.search("教育", year=1999)
+    assert error_notice(QueryError("other <b>")) == '<div class="rs-notice">other &lt;b&gt;</div>'
+
+
 def test_page_queue_polls_every_10_ms_not_every_1(small_engine):
     """Gradio's queue polls for page events every 1 ms on Linux (~8% of a core on an idle server); the page
     slows that to 10 ms through a private attribute of the pinned Gradio, so a Gradio upgrade that renames

@@ -7,7 +7,7 @@ import html
 import gradio as gr
 
 from ..engine import MAX_TOP_K, SearchEngine
-from ..errors import BusyError, RateLimitedError, ReportSearchError
+from ..errors import BusyError, EmptyQueryError, RateLimitedError, ReportSearchError, UnknownFilterError
 from .reading import citation_with_link, engine_outline_html, engine_reading_html, figure_card_html, figures_tab_html
 from ..records import SearchResponse
 from .render import breadcrumb, mark_text, relevance_label
@@ -110,11 +110,17 @@ def render_outline(engine: SearchEngine) -> str:
 
 
 def error_notice(e: ReportSearchError) -> str:
-    """The page's one-line notice for an error: the limits in plain Chinese, anything else as the package says it."""
+    """The page's one-line notice for an error: the limits, an empty box and a report that is gone in plain Chinese
+    (the last with the package's own words below it, as the API gives them), anything else as the package says it."""
     if isinstance(e, RateLimitedError):
         return f'<div class="rs-notice">检索过于频繁，请{e.retry_after}秒后再试。</div>'
     if isinstance(e, BusyError):
         return f'<div class="rs-notice">检索人数较多，请{e.retry_after}秒后再试。</div>'
+    if isinstance(e, EmptyQueryError):
+        return '<div class="rs-notice">请先输入问题或关键词，例如“教育方面有哪些安排”。</div>'
+    if isinstance(e, UnknownFilterError):  # a report removed while the page was open
+        return ('<div class="rs-notice">所选报告已不在索引中（可能刚被移除），请刷新页面后再选。'
+                f'<br><small>{html.escape(str(e))}</small></div>')
     return f'<div class="rs-notice">{html.escape(str(e))}</div>'
 
 
