@@ -227,7 +227,11 @@ def serve_main(argv: list[str] | None = None) -> int:
     _setup_logging(verbose=not (args.query or args.queries))
     try:
         if args.query is not None or args.queries:
-            return _cli_search(args)
+            try:
+                return _cli_search(args)
+            except BrokenPipeError:  # `serve.py --json … | head`: the reader has gone, which is no error
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 0
         from .errors import InputError
 
         for name in ("rate_limit", "max_waiting"):
@@ -256,25 +260,29 @@ def _cli_search(args) -> int:
     from .jsonlines import read_query_lines
 
     if args.query is not None:
-        q, notices = normalize_query(args.query)  # fail fast, before loading the model
-        for n in notices:
+        _, notices = normalize_query(args.query)  # fail fast, before loading the model
+        for n in notices if args.json else ():  # the JSON has them too; the text shows them as 注意：
             print(f"notice: {n}", file=sys.stderr)
     batch = [obj for _, obj in read_query_lines(args.queries)] if args.queries else None
     engine = SearchEngine.load(args.index_dir, model=args.model)
     if batch is None:
-        r = engine.search(q, mode=args.mode, top_k=args.top_k, section=args.section, docs=args.doc,
+        r = engine.search(args.query, mode=args.mode, top_k=args.top_k, section=args.section, docs=args.doc,
                           year=args.year)
         if args.json:
             print(json.dumps(r.to_dict(), ensure_ascii=False))
         else:
             from .web.render import to_text
 
-            print(to_text(r, color=sys.stdout.isatty()))
+            filtered = bool(args.section or args.doc or args.year)
+            print(to_text(r, color=sys.stdout.isatty(), filtered=filtered))
         return 0
     for row in batch:
-        try:
-            r = engine.search(row["query"], mode=row.get("mode", args.mode), top_k=args.top_k, section=args.section,
-                              docs=args.doc, year=args.year)
+        try:  # a line's own mode, top_k (or k), section, doc and year win over the command line's
+            doc = row.get("doc", args.doc)
+            r = engine.search(row["query"], mode=row.get("mode", args.mode),
+                              top_k=row.get("top_k", row.get("k", args.top_k)),
+                              section=row.get("section", args.section), docs=[doc] if isinstance(doc, str) else doc,
+                              year=row.get("year", args.year))
             out = r.to_dict()
         except QueryError as e:
             out = {"query": row["query"], "error": str(e), "results": []}

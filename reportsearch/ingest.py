@@ -55,15 +55,21 @@ def prepare_report(src: Path, max_chars: int = MAX_CHARS, body_chars: int = BODY
     ps = chunk(d, max_chars=max_chars, body_chars=body_chars)
     if not ps:
         raise InputError(f"{src}: no passages could be cut from this report")
-    missing = [k for k in ("year", "region") if not d.meta.get(k)]
-    if missing:  # accepted, but the user should know what it costs and how to say it
-        log.warning("warning: %s: no %s found in the report or its file name: give %s (its doc id is %r%s)", src,
-                    " or ".join(missing), " and ".join(f"--{m}" for m in missing), d.doc,
-                    "; without a year it is left out of year filters and listed last in comparisons"
-                    if "year" in missing else "")
     ps = [replace(p, doc_title=d.meta.get("doc_title", ""), year=d.meta.get("year")) for p in ps]
     info = {"path": portable_path(src), "meta": d.meta, "outline": [list(o) for o in d.outline]}
     return PreparedReport(doc=d.doc, info=info, passages=ps, sha256=sha256_file(src), source=portable_path(src))
+
+
+def warn_missing_meta(src: Path, report: PreparedReport) -> None:
+    """A report whose text and file name give no year or region is accepted, with one warning that says what it
+    costs and how to give them."""
+    meta = report.info.get("meta", {})
+    missing = [k for k in ("year", "region") if not meta.get(k)]
+    if missing:
+        log.warning("warning: %s: no %s found in the report or its file name: give %s (its doc id is %r%s)", src,
+                    " or ".join(missing), " and ".join(f"--{m}" for m in missing), report.doc,
+                    "; without a year it is left out of year filters and listed last in comparisons"
+                    if "year" in missing else "")
 
 
 def ingest_paths(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAULT_INDEX, *, rebuild: bool = True,
@@ -95,6 +101,8 @@ def ingest_paths(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAU
         factory = lambda: embedder or load_embedder(model, warm="passage")  # noqa: E731 - only when needed
     reports = [prepare_report(src, max_chars=max_chars, body_chars=body_chars, title=title, year=year, region=region)
                for src in sources]
+    for src, r in zip(sources, reports):  # once every file is read: an unreadable one stops the run with its error alone
+        warn_missing_meta(src, r)
     return update_index(index_dir, add=reports, rebuild=rebuild, embedder_factory=factory,
                         model_name=name, embed_input=embed_input, scheme=scheme,
                         chunking={"max_chars": max_chars, "body_chars": body_chars}, progress=progress,

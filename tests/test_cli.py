@@ -70,7 +70,29 @@ def test_a_port_in_use_stops_the_start_at_once_with_one_line(tmp_path):
 def test_long_query_truncated_with_notice(real_index):
     p = run("serve.py", "--index-dir", str(real_index), "--query", "教育" * 600, "--json")
     assert p.returncode == 0 and "truncated" in p.stderr
-    assert len(json.loads(p.stdout)["query"]) == 1000
+    d = json.loads(p.stdout)
+    assert len(d["query"]) == 1000 and "truncated" in d["notices"][0]  # as the API gives it (it was missing)
+    text = run("serve.py", "--index-dir", str(real_index), "--query", "教育" * 600)
+    assert text.returncode == 0 and "注意：" in text.stdout and "truncated" in text.stdout
+
+
+def test_a_search_with_nothing_found_says_so_without_a_tip_about_the_results(real_index):
+    p = run("serve.py", "--index-dir", str(real_index), "-q", "地区生产总值", "--section", "不存在的章节")
+    assert p.returncode == 0 and "没有找到相关段落（只在所选的报告、年份或章节中找过" in p.stdout
+    assert "以下结果仅供参考" not in p.stdout  # there are no results below
+
+
+def test_output_to_a_reader_that_stops_early_is_no_traceback(real_index, tmp_path):
+    """`serve.py --json … | head` ended with a BrokenPipeError traceback."""
+    f = tmp_path / "q.jsonl"
+    f.write_text("\n".join(json.dumps({"query": q}, ensure_ascii=False) for q in ["教育", "就业", "交通"] * 10),
+                 encoding="utf-8")
+    p = subprocess.Popen([sys.executable, "serve.py", "--index-dir", str(real_index), "--queries", str(f), "--json",
+                          "-k", "50"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout.read(10)  # the reader takes a little, then goes (30 lines of 50 results: well past a pipe's 64 KB)
+    p.stdout.close()
+    err = p.stderr.read().decode("utf-8", "replace")
+    assert p.wait(timeout=300) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
 
 
 def test_batch_mode_keeps_input_order(real_index, tmp_path):
@@ -83,6 +105,22 @@ def test_batch_mode_keeps_input_order(real_index, tmp_path):
     assert [r["query"] for r in rows] == ["13710", "   ", "停车难怎么解决", "乙类乙管"]
     assert "error" in rows[1] and rows[1]["results"] == []
     assert len(rows[0]["results"]) == 3
+
+
+def test_batch_lines_may_set_their_own_top_k_section_doc_and_year(real_index, tmp_path):
+    """A line's own `top_k` (or `k`), `section`, `doc` and `year` were silently ignored; now they apply, and a
+    bad one is that line's error."""
+    f = tmp_path / "q.jsonl"
+    lines = [{"query": "教育", "top_k": 2}, {"query": "教育", "k": 1, "section": "一、2022年工作回顾"},
+             {"query": "教育", "doc": "qinshui-2023", "year": 2023}, {"query": "教育", "year": 1999},
+             {"query": "教育", "top_k": 0}]
+    f.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    p = run("serve.py", "--index-dir", str(real_index), "--queries", str(f), "--json", "--top-k", "4")
+    assert p.returncode == 0, p.stderr
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    assert [len(r["results"]) for r in rows[:3]] == [2, 1, 4]
+    assert rows[1]["results"][0]["section"][0] == "一、2022年工作回顾"
+    assert "no report for the year 1999" in rows[3]["error"] and "top_k" in rows[4]["error"]
 
 
 @pytest.fixture
@@ -124,7 +162,7 @@ def test_a_year_that_is_no_report_year_is_refused(built_small, tmp_path, year):
 def test_a_report_without_year_or_region_is_added_with_a_warning_that_says_what_to_give(tmp_path, fake_embedder):
     import logging
 
-    from reportsearch.ingest import prepare_report
+    from reportsearch.ingest import prepare_report, warn_missing_meta
 
     f = tmp_path / "notes.txt"
     f.write_text("一、甲\n\n坚持教育优先。完成桃园小学主体。", encoding="utf-8")
@@ -135,6 +173,8 @@ def test_a_report_without_year_or_region_is_added_with_a_warning_that_says_what_
     try:
         r = prepare_report(f)
         with_meta = prepare_report(f, year=2024, region="沁水县")
+        warn_missing_meta(f, r)
+        warn_missing_meta(f, with_meta)
     finally:
         logging.getLogger("reportsearch").removeHandler(handler)
     said = [x.getMessage() for x in records if x.levelno == logging.WARNING]

@@ -65,15 +65,15 @@ def answer_line(hit: Hit, open_mark: str = "【", close_mark: str = "】") -> st
     return f"{ans.text[:a]}{open_mark}{ans.text[a:b]}{close_mark}{ans.text[b:]}"
 
 
-def to_text(response: SearchResponse, color: bool = False) -> str:
-    """The CLI's human-readable form."""
+def to_text(response: SearchResponse, color: bool = False, filtered: bool = False) -> str:
+    """The CLI's human-readable form; `filtered`: the search was limited to a report, year or section."""
     lines = [f"问：{response.query}    （模式：{response.mode}，{len(response.results)} 条结果）"]
     for n in response.notices:
         lines.append(f"注意：{n}")
-    if response.low_confidence:
+    if not response.results:  # (no result is also low confidence: "results below are for reference" would not fit)
+        lines.append("没有找到相关段落" + ("（只在所选的报告、年份或章节中找过，可放宽筛选条件）。" if filtered else "。"))
+    elif response.low_confidence:
         lines.append("提示：报告中可能没有直接回答这个问题的内容，以下结果仅供参考。")
-    if not response.results:
-        lines.append("没有找到相关段落。")
     bold, end = ("\x1b[1m", "\x1b[0m") if color else ("【", "】")
     for h in response.results:
         p = h.passage
