@@ -101,7 +101,7 @@ def ingest_paths(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAU
         factory = lambda: embedder or load_embedder(model, warm="passage")  # noqa: E731 - only when needed
     reports = [prepare_report(src, max_chars=max_chars, body_chars=body_chars, title=title, year=year, region=region)
                for src in sources]
-    for src, r in zip(sources, reports):  # once every file is read: an unreadable one stops the run with its error alone
+    for src, r in zip(sources, reports):  # once every file is read: an unreadable one stops the run, its error alone
         warn_missing_meta(src, r)
     return update_index(index_dir, add=reports, rebuild=rebuild, embedder_factory=factory,
                         model_name=name, embed_input=embed_input, scheme=scheme,
