@@ -15,6 +15,10 @@ QUESTION_WORDS = ("有哪些", "哪些", "什么", "怎么样", "怎么", "如�
                   "请问", "吗", "呢", "方面", "情况", "的话")
 
 
+# characters that mean nothing on their own: a question made of them alone (的, 是什么) gives nothing to look for
+FUNCTION_CHARS = frozenset("的地得了着过是在和与及或也都就而之其这那有我你他她它们个吗呢吧啊哦呀么")
+
+
 def _cjk(ch: str) -> bool:
     return ch >= "\u3400" and not ("a" <= ch <= "z" or "0" <= ch <= "9")
 
@@ -49,11 +53,9 @@ def query_terms(text: str, folded: bool = False) -> list[str]:
     `folded=True` means `text` is already folded with its question words stripped (the engine's keyword query).
     """
     t = text if folded else strip_question_words(fold(text))
-    return list(dict.fromkeys(tokenize(t, "bigram", folded=True)))
-
-
-# characters that mean nothing on their own: a question made of them alone (的, 是什么) gives nothing to look for
-FUNCTION_CHARS = frozenset("的地得了着过是在和与及或也都就而之其这那有我你他她它们个吗呢吧啊哦呀么")
+    # a function character left alone by the question words around it (看病就医方面有什么 -> 有) marks every
+    # 有 of the passage, not the question
+    return [w for w in dict.fromkeys(tokenize(t, "bigram", folded=True)) if w not in FUNCTION_CHARS]
 
 
 def nothing_to_look_for(folded_query: str, words: list[str] | None = None) -> bool:

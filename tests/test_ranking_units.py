@@ -104,6 +104,12 @@ def test_equal_scores_go_to_the_newer_report_and_nothing_else_moves():
     assert newer_first_on_ties([], years.get) == []
 
 
+def test_a_function_character_left_alone_is_no_highlight_term():
+    assert "有" not in query_terms("看病就醫方面有什麼新舉措")  # it marked every 有 of the passage
+    assert query_terms("看病就醫方面有什麼新舉措") == ["看病", "病就", "就医", "新举", "举措"]
+    assert query_terms("有机农业") == ["有机", "机农", "农业"]  # inside a word it stays
+
+
 def test_a_query_of_function_characters_and_punctuation_gives_nothing_to_look_for():
     from reportsearch.tokenize import nothing_to_look_for, strip_question_words
 
