@@ -80,6 +80,12 @@ def test_phone_width_and_outline(server, browser):
     page.screenshot(path=str(ARTIFACTS / "phone-parking.png"), full_page=True)
     page.get_by_role("tab", name="目录").click()
     page.locator("#rs-outline", has_text="坚持教育优先").wait_for(timeout=10_000)
+    # the 数据 table scrolls sideways in its own box instead of crushing 7 columns into 375 px (~110,000 px tall)
+    page.get_by_role("tab", name="数据").click()
+    wrap = page.locator("#rs-figures .rs-figures-wrap")
+    wrap.wait_for(timeout=10_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 380
+    assert wrap.evaluate("e => e.scrollWidth > e.clientWidth") and page.evaluate("document.body.scrollHeight") < 20_000
     page.close()
 
 

@@ -71,6 +71,11 @@ def test_figure_rows():
     assert rows[2]["section"] == " › ".join(PS[1].section)
     assert [r["value"] for r in R.filter_rows(rows, "地区生产总值 回顾")] == ["426.8", "11.3"]
     assert R.filter_rows(rows, "") == rows and R.filter_rows(rows, "不存在") == []
+    # GDP found nothing in the 数据 tab though search maps it to 地区生产总值: the glossary now applies here too
+    assert R.filter_rows(rows, "GDP") == [] and R.filter_rows(rows, "gdp", {"gdp": ["地区生产总值"]}) == rows[:2]
+    from reportsearch.glossary import load_glossary
+
+    assert [r["value"] for r in R.filter_rows(rows, "GDP 回顾", load_glossary())] == ["426.8", "11.3"]
 
 
 def test_figures_csv_has_a_bom_and_reads_back_with_the_chinese_intact():
@@ -89,6 +94,11 @@ def test_table_html_escapes_and_limits():
     assert h.count("<tr data-id=") == len(rows) and "&lt;b&gt;" not in h and "<b>" not in h
     assert "只显示前 2 条" in R.figures_table_html(rows, limit=2)
     assert "没有符合条件的数字" in R.figures_table_html([])
+    one = [dict(r, doc="某县2023年政府工作报告") for r in rows]
+    assert 'class="rs-figures-wrap"' in h and "<th>报告</th>" not in R.figures_table_html(one)  # no report column
+    two = [dict(one[0], doc="沁水县2024年政府工作报告"), *one[1:]]
+    h2 = R.figures_table_html(two)
+    assert "<th>报告</th>" in h2 and h2.count("<td>沁水县2024年政府工作报告</td>") == 1
     assert R.figure_card_html("65座<") == '<div class="rs-figure">65座&lt;</div>'
 
 

@@ -246,7 +246,8 @@ def create_api(service) -> FastAPI:
         """Every figure of the reports (the 数据 tab), filtered by `q`, as CSV in UTF-8 with BOM."""
         from .reading import engine_figure_rows, figures_csv, filter_rows
 
-        body = figures_csv(filter_rows(engine_figure_rows(service.engine), q[:200]))
+        engine = service.engine
+        body = figures_csv(filter_rows(engine_figure_rows(engine), q[:200], engine.glossary))
         return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="figures.csv"'})
 

@@ -159,13 +159,17 @@ def figure_rows(passages: Sequence[Passage]) -> list[dict]:
     return rows
 
 
-def filter_rows(rows: Sequence[dict], text: str) -> list[dict]:
-    """Rows whose value, unit, measure, half, section or sentence contains every word of `text` (folded)."""
+def filter_rows(rows: Sequence[dict], text: str, glossary: dict | None = None) -> list[dict]:
+    """Rows whose value, unit, measure, half, section or sentence contains every word of `text` (folded), a word
+    also found through its `glossary` expansions (GDP -> 地区生产总值), as the search finds it."""
+    from ..glossary import expand
+
     words = fold(text or "").split()
     if not words:
         return list(rows)
+    alts = [[w, *(expand(w, glossary) if glossary else [])] for w in words]
     keys = ("value", "unit", "measure", "half", "section", "sentence", "doc")
-    return [r for r in rows if all(any(w in fold(str(r[k])) for k in keys) for w in words)]
+    return [r for r in rows if all(any(a in fold(str(r[k])) for k in keys for a in ws) for ws in alts)]
 
 
 def _cell(s: str) -> str:
@@ -185,16 +189,21 @@ def figures_csv(rows: Sequence[dict], base_url: str = "") -> bytes:
 
 
 def figures_table_html(rows: Sequence[dict], limit: int = 2000) -> str:
-    """The 数据 table: one row per figure, the sentence and a permalink; at most `limit` rows."""
+    """The 数据 table: one row per figure, the sentence and a permalink; at most `limit` rows. A 报告 column when
+    the rows come from more than one report. It scrolls sideways on a narrow screen rather than crushing its
+    columns to a character or two."""
     esc = html.escape
-    out = ['<table class="rs-figures"><thead><tr><th>数值</th><th>单位</th><th>指标</th><th>回顾/安排</th>'
+    several = len({r["doc"] for r in rows[:limit]}) > 1
+    out = ['<div class="rs-figures-wrap"><table class="rs-figures"><thead><tr>'
+           + ("<th>报告</th>" if several else "") + '<th>数值</th><th>单位</th><th>指标</th><th>回顾/安排</th>'
            '<th>章节</th><th>原句</th><th></th></tr></thead><tbody>']
     for r in rows[:limit]:
-        out.append(f'<tr data-id="{esc(r["id"], quote=True)}"><td class="rs-num">{esc(r["value"])}</td>'
+        out.append(f'<tr data-id="{esc(r["id"], quote=True)}">' + (f'<td>{esc(r["doc"])}</td>' if several else "")
+                   + f'<td class="rs-num">{esc(r["value"])}</td>'
                    f'<td>{esc(r["unit"])}</td><td>{esc(r["measure"])}</td><td>{esc(r["half"])}</td>'
                    f'<td>{esc(r["section"])}</td><td>{esc(r["sentence"])}</td>'
                    f'<td><a href="{esc(r["link"], quote=True)}">原文</a></td></tr>')
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     if len(rows) > limit:
         out.append(f'<div class="rs-empty">只显示前 {limit} 条，共 {len(rows)} 条；请用筛选或下载 CSV。</div>')
     if not rows:
@@ -260,7 +269,7 @@ def engine_reading_html(engine, params) -> str:
 
 def figures_tab_html(engine, text: str = "") -> str:
     """The 数据 tab body: the CSV link (with the filter) and the table of matching figures."""
-    rows = filter_rows(engine_figure_rows(engine), text)
+    rows = filter_rows(engine_figure_rows(engine), text, engine.glossary)
     href = "/api/figures.csv" + (f"?{urlencode({'q': text}, quote_via=quote)}" if text else "")
     return (f'<div class="rs-head"><a class="rs-csv" href="{html.escape(href, quote=True)}" download="figures.csv">'
             f'下载 CSV（{len(rows)} 条）</a></div>' + figures_table_html(rows))

@@ -51,7 +51,8 @@ CSS = """
 .rs-passage{margin:6px 0;padding:2px 6px}
 .rs-highlight{background:#fef3c7;border-left:4px solid #b91c1c}
 .rs-permalink{color:#9ca3af;text-decoration:none;font-size:12px}
-.rs-figures{border-collapse:collapse;font-size:13px;width:100%}
+.rs-figures-wrap{overflow-x:auto;max-width:100%}
+.rs-figures{border-collapse:collapse;font-size:13px;width:100%;min-width:720px}
 .rs-figures td,.rs-figures th{border:1px solid #e5e7eb;padding:3px 6px;vertical-align:top}
 .rs-figures td.rs-num{font-weight:700;white-space:nowrap}
 @media (max-width:600px){.rs-text{font-size:14px}.rs-card{padding:10px}}
