@@ -202,10 +202,13 @@ class SearchEngine:
             out.append(tuple(ids))
         return out
 
-    def sections(self) -> list[str]:
-        """The L2 headings (or L1 where there is no L2), in report order: the choices for a section filter."""
+    def sections(self, doc: str | None = None) -> list[str]:
+        """The L2 headings (or L1 where there is no L2), in report order: the choices for a section filter; those
+        of report `doc` only when given (an unknown doc: none)."""
+        rows = self._rows_by["doc"].get(doc, ()) if doc else range(len(self.passages))
+        ps = [self.passages[int(i)] for i in rows]
         seen = dict.fromkeys(p.section[1] if len(p.section) > 1 and p.section[1].startswith("（") else p.section[0]
-                             for p in self.passages if p.section)  # L2 titles are canonicalised to `（…）`
+                             for p in ps if p.section)  # L2 titles are canonicalised to `（…）`
         return list(seen)
 
     def passage(self, pid: str):

@@ -239,6 +239,20 @@ def test_the_same_paragraph_in_two_years_reports_ranks_the_newer_first(tmp_path)
         assert len({h.score for h in r.results}) == 1, mode  # a tie, broken by the year alone
 
 
+def test_the_section_choices_follow_the_chosen_report(lib):
+    from reportsearch.engine import SearchEngine
+    from reportsearch.web.ui import ALL_REPORTS, ALL_SECTIONS, section_choices
+
+    src, index = lib
+    add([src / "a.txt", src / "b.txt"], index)
+    e = SearchEngine.load(index, embedder=FakeEmbedder())
+    assert e.sections() == ["（一）民生", "（一）产业"] and e.sections("b") == ["（一）产业"] and e.sections("zz") == []
+    assert section_choices(e, "b", "（一）民生") == {"choices": [ALL_SECTIONS, "（一）产业"], "value": ALL_SECTIONS}
+    assert section_choices(e, "a", "（一）民生")["value"] == "（一）民生"  # the report has it: it stays chosen
+    assert section_choices(e, ALL_REPORTS, None) == {"choices": [ALL_SECTIONS, "（一）民生", "（一）产业"],
+                                                     "value": ALL_SECTIONS}
+
+
 TWO_YEARS_5G = "今年新增5G基站多少座"
 
 

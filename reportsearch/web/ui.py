@@ -125,6 +125,13 @@ def error_notice(e: ReportSearchError) -> str:
     return f'<div class="rs-notice">{html.escape(str(e))}</div>'
 
 
+def section_choices(engine: SearchEngine, report: str | None, current: str | None) -> dict:
+    """限定章节 for the report chosen in 限定报告: its own headings (it offered every report's, so a 2025 report and
+    a 2022 heading could be picked together and find nothing); a heading the report also has stays selected."""
+    names = engine.sections(None if report in (None, "", ALL_REPORTS) else report)
+    return {"choices": [ALL_SECTIONS, *names], "value": current if current in names else ALL_SECTIONS}
+
+
 def report_choices(engine: SearchEngine) -> list[tuple[str, str]]:
     """(label, doc id) for the report selector, newest report first, after "all reports". The label is the
     report's title (it fits the box at 1280 px); the doc id is added only where two reports share a title."""
@@ -224,6 +231,8 @@ def create_ui(service) -> gr.Blocks:
                                  max_length=200, elem_id="rs-figure-filter")
             figures = gr.HTML(figures_tab_html(engine), elem_id="rs-figures")
         ffilter.change(lambda t: figures_tab_html(service.engine, t or ""), ffilter, figures, api_name=False)
+        report.change(lambda chosen, current: gr.update(**section_choices(service.engine, chosen, current)),
+                      [report, section], section, api_name=False, queue=False)
         inputs = [query, mode, top_k, section, report]
         # an example question searches at once, as the button does (it only filled the box)
         for trigger in (button.click, query.submit, examples.load_input_event.then):
