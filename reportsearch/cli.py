@@ -38,6 +38,9 @@ def exit_now(code: int) -> None:
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
+    except BrokenPipeError:  # the reader of the output has gone (`| head`): nothing more to say, and no error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        os._exit(code)
     except (OSError, ValueError):  # a closed pipe: let the normal exit report it
         raise SystemExit(code)
     os._exit(code)
@@ -228,7 +231,9 @@ def serve_main(argv: list[str] | None = None) -> int:
     try:
         if args.query is not None or args.queries:
             try:
-                return _cli_search(args)
+                rc = _cli_search(args)
+                sys.stdout.flush()  # here, where a reader that has gone is caught
+                return rc
             except BrokenPipeError:  # `serve.py --json … | head`: the reader has gone, which is no error
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 return 0
@@ -255,6 +260,35 @@ def serve_main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _line_options(row: dict, args) -> dict:
+    """A `--queries` line's own mode, top_k (or k), section, doc and year, over the command line's; a value of the
+    wrong kind is that line's QueryError."""
+    from .errors import QueryError
+
+    def bad(key: str, want: str):
+        return QueryError(f"{key} must be {want}, got {row[key]!r}")
+
+    opts = {"mode": row.get("mode", args.mode), "top_k": row.get("top_k", row.get("k", args.top_k)),
+            "section": row.get("section", args.section), "docs": args.doc, "year": row.get("year", args.year)}
+    if not isinstance(opts["mode"], str):
+        raise bad("mode", "a string")
+    if opts["section"] is not None and not isinstance(opts["section"], str):
+        raise bad("section", "a heading (a string)")
+    if "doc" in row:
+        doc = row["doc"]
+        if not (isinstance(doc, str) or isinstance(doc, list) and all(isinstance(d, str) for d in doc)):
+            raise bad("doc", "a doc id or a list of them")
+        opts["docs"] = [doc] if isinstance(doc, str) else doc or None
+    if isinstance(opts["top_k"], str) and opts["top_k"].strip().isdigit():  # "5", as the API takes it
+        opts["top_k"] = int(opts["top_k"])
+    year = opts["year"]
+    if isinstance(year, str) and year.strip().isdigit():
+        opts["year"] = int(year)
+    elif year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        raise bad("year", "a year (a whole number)")
+    return opts
+
+
 def _cli_search(args) -> int:
     from .engine import SearchEngine, normalize_query
     from .jsonlines import read_query_lines
@@ -277,12 +311,8 @@ def _cli_search(args) -> int:
             print(to_text(r, color=sys.stdout.isatty(), filtered=filtered))
         return 0
     for row in batch:
-        try:  # a line's own mode, top_k (or k), section, doc and year win over the command line's
-            doc = row.get("doc", args.doc)
-            r = engine.search(row["query"], mode=row.get("mode", args.mode),
-                              top_k=row.get("top_k", row.get("k", args.top_k)),
-                              section=row.get("section", args.section), docs=[doc] if isinstance(doc, str) else doc,
-                              year=row.get("year", args.year))
+        try:
+            r = engine.search(row["query"], **_line_options(row, args))
             out = r.to_dict()
         except QueryError as e:
             out = {"query": row["query"], "error": str(e), "results": []}

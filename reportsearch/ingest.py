@@ -101,12 +101,13 @@ def ingest_paths(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAU
         factory = lambda: embedder or load_embedder(model, warm="passage")  # noqa: E731 - only when needed
     reports = [prepare_report(src, max_chars=max_chars, body_chars=body_chars, title=title, year=year, region=region)
                for src in sources]
-    for src, r in zip(sources, reports):  # once every file is read: an unreadable one stops the run, its error alone
+    result = update_index(index_dir, add=reports, rebuild=rebuild, embedder_factory=factory,
+                          model_name=name, embed_input=embed_input, scheme=scheme,
+                          chunking={"max_chars": max_chars, "body_chars": body_chars}, progress=progress,
+                          sentence_vectors=sentence_vectors, drop_others=drop_others)
+    for src, r in zip(sources, reports):  # once the index is written: a run that fails prints its error alone
         warn_missing_meta(src, r)
-    return update_index(index_dir, add=reports, rebuild=rebuild, embedder_factory=factory,
-                        model_name=name, embed_input=embed_input, scheme=scheme,
-                        chunking={"max_chars": max_chars, "body_chars": body_chars}, progress=progress,
-                        sentence_vectors=sentence_vectors, drop_others=drop_others)
+    return result
 
 
 def remove_reports(doc_ids: Sequence[str], index_dir: str | Path = DEFAULT_INDEX) -> UpdateResult:

@@ -17,10 +17,10 @@ from .background import in_background
 from .defaultmodel import folder_lock
 from .dense import DenseIndex
 from .embedders import Embedder, encode_spans_alone
-from .errors import IndexMismatchError, IndexMissingError, InputError, ReportSearchError
+from .errors import IndexMismatchError, IndexMissingError, InputError
 from .keyword import KeywordIndex
 from .records import Passage
-from .store import IndexStore, check_index_dir, ingest_command, load_index, read_manifest, write_index
+from .store import IndexStore, check_index_dir, ingest_command, load_index, recorded_reports, write_index
 
 log = logging.getLogger(__name__)
 
@@ -132,19 +132,19 @@ def _existing(index_dir: Path, rebuild: bool) -> IndexStore | None:
         return None
 
 
-def _refuse_to_drop(index_dir: Path, current: IndexStore | None, kept: set[str]) -> None:
+def _refuse_to_drop(index_dir: Path, current: IndexStore | None, add: Sequence[PreparedReport]) -> None:
     """A rebuild writes only the reports it is given: refuse one that would silently drop others the index
-    holds (added with `ingest.py add`, say). When even the manifest no longer reads, which reports it held
-    cannot be known: that is logged."""
-    try:
-        held = [r["doc"] for r in (current.manifest if current else read_manifest(index_dir)).get("reports", [])]
-    except IndexMissingError:
+    holds (added with `ingest.py add`, say). A report counts as given by its doc id or by the SHA-256 of its file
+    (the same file under another doc id, after --year or --region). The manifest is read leniently (an older
+    schema, a damaged checksum); when it does not read at all, which reports it held cannot be known: logged."""
+    held = current.manifest.get("reports", []) if current else recorded_reports(index_dir)
+    if held is None:
+        if (index_dir / "manifest.json").exists():
+            log.warning("the manifest in %s/ does not read: which reports the index held cannot be told, and the "
+                        "rebuild keeps only the reports it is given", index_dir)
         return
-    except (ReportSearchError, TypeError, KeyError):
-        log.warning("the index in %s/ is too damaged to tell which reports it held: the rebuild keeps only the "
-                    "reports it is given", index_dir)
-        return
-    dropped = [d for d in held if d not in kept]
+    docs, shas = {r.doc for r in add}, {r.sha256 for r in add}
+    dropped = [r["doc"] for r in held if r["doc"] not in docs and r.get("sha256") not in shas]
     if dropped:
         raise InputError(f"{index_dir}/ also holds {', '.join(dropped)}, which a rebuild from these files would "
                          f"drop: give their files too, use {ingest_command(index_dir, 'add PATH')} to add reports "
@@ -159,10 +159,10 @@ def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remo
                  drop_others: bool = False) -> UpdateResult:
     """Write the next version of the index: the current reports (none when `rebuild`), minus `remove`, with `add`
     added or replacing the report of the same doc id. A rebuild that would drop reports of the current index
-    that `add` does not give again is refused (InputError) unless `drop_others`. Vectors already in the current index are reused; the model
-    is loaded only when there is something new to embed, and when it runs on another runtime than the one that
-    made them (the manifest's `backend`: int8, fp32, torch) everything is embedded again. Nothing is written unless
-    every step succeeds.
+    that `add` does not give again is refused (InputError) unless `drop_others`. Vectors already in the current
+    index are reused; the model is loaded only when there is something new to embed, and when it runs on another
+    runtime than the one that made them (the manifest's `backend`: int8, fp32, torch) everything is embedded
+    again. Nothing is written unless every step succeeds.
 
     Answer sentences get vectors `late` (pooled from their passage's run: one model pass, needs an embedder with
     `encode_passages_and_spans`) or `separate` (each sentence embedded on its own). None: the current index's
@@ -189,7 +189,7 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
     if (remove or not add) and not rebuild and current is None:
         raise IndexMissingError(f"no index in {index_dir}/: run {ingest_command(index_dir)} first")
     if rebuild and not drop_others:
-        _refuse_to_drop(index_dir, current, {r.doc for r in add})
+        _refuse_to_drop(index_dir, current, add)
     old_reports = {r["doc"]: r for r in (current.manifest.get("reports", []) if current else [])}
     known = list(dict.fromkeys(p.doc for p in current.passages)) if current else []
     unknown = [d for d in remove if d not in known]

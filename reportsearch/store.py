@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ _DEFAULT_FOLDER = Path(__file__).resolve().parent.parent / "index"
 def ingest_command(folder: Path | str, args: str = "") -> str:
     """`python ingest.py [ARGS] [--index-dir FOLDER]`: the command for this index folder (the default one is
     left out)."""
-    where = "" if Path(folder).resolve() == _DEFAULT_FOLDER else f" --index-dir {folder}"
+    where = "" if Path(folder).resolve() == _DEFAULT_FOLDER else f" --index-dir {shlex.quote(str(folder))}"
     return f"`python ingest.py{' ' + args if args else ''}{where}`"
 
 
@@ -75,16 +76,36 @@ def is_our_index(folder: Path) -> bool:
 
 
 def _damaged_ours(folder: Path) -> bool:
-    """An index of ours whose manifest no longer reads: a manifest.json beside nothing but the files and the
-    keyword/ folder an index is made of (and a README.md), so that a rebuild may replace it."""
-    entries = list(folder.iterdir())
-    if not any(p.name == "manifest.json" for p in entries):
+    """An index of ours whose manifest no longer reads as JSON: beside it the files an index is made of, with
+    passages.jsonl, dense.faiss and keyword/ among them, and nothing else (a README.md aside); inside keyword/ only
+    files the keyword index writes. Then a rebuild may replace it. A manifest that still reads is judged by
+    `is_our_index` alone, so another tool's folder with a manifest.json of its own is never taken for ours."""
+    try:
+        json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        return False  # it reads: ours only if is_our_index says so
+    except (OSError, ValueError):
+        pass
+    entries = {p.name: p for p in folder.iterdir()}
+    if not {"manifest.json", "passages.jsonl", "dense.faiss", "keyword"} <= set(entries):
         return False
-    for p in entries:
-        if p.is_symlink() or not (p.is_dir() if p.name == "keyword" else
-                                  p.is_file() and p.name in ("manifest.json", *_FILES, *_KEEP)):
+    for name, p in entries.items():
+        if p.is_symlink() or not (p.is_dir() if name == "keyword" else
+                                  p.is_file() and name in ("manifest.json", *_FILES, *_KEEP)):
             return False
-    return True
+    return all(k.is_file() and not k.is_symlink() and (k.name.endswith((".index.npy", ".index.json"))
+                                                       or k.name in ("tokenizer.json", "tokens.txt"))
+               for k in entries["keyword"].iterdir())
+
+
+def recorded_reports(folder: Path) -> list[dict] | None:
+    """The `reports` a folder's manifest lists, read leniently (an older schema, a checksum that no longer
+    matches): None when there is no manifest or it does not read as JSON with such a list."""
+    try:
+        m = json.loads((_index_folder(Path(folder)) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    reports = m.get("reports") if isinstance(m, dict) else None
+    return [r for r in reports if isinstance(r, dict) and "doc" in r] if isinstance(reports, list) else None
 
 
 def _ours_or_empty(folder: Path) -> bool:

@@ -48,7 +48,8 @@ def strip_question_words(folded_query: str) -> str:
 
 
 def query_terms(text: str, folded: bool = False) -> list[str]:
-    """Distinct surface terms of a query worth highlighting: numbers, Latin words, CJK bigrams.
+    """Distinct surface terms of a query worth highlighting: numbers, Latin words, CJK bigrams (a lone function
+    character such as 有 is none).
 
     `folded=True` means `text` is already folded with its question words stripped (the engine's keyword query).
     """

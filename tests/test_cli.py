@@ -93,6 +93,12 @@ def test_output_to_a_reader_that_stops_early_is_no_traceback(real_index, tmp_pat
     p.stdout.close()
     err = p.stderr.read().decode("utf-8", "replace")
     assert p.wait(timeout=300) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+    # one short answer, still in the output buffer when the reader is gone (it left before the model loaded)
+    p = subprocess.Popen([sys.executable, "serve.py", "--index-dir", str(real_index), "-q", "教育", "-k", "1", "--json"],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()
+    err = p.stderr.read().decode("utf-8", "replace")
+    assert p.wait(timeout=300) == 0 and "BrokenPipe" not in err and "Exception ignored" not in err, err
 
 
 def test_batch_mode_keeps_input_order(real_index, tmp_path):
@@ -113,7 +119,8 @@ def test_batch_lines_may_set_their_own_top_k_section_doc_and_year(real_index, tm
     f = tmp_path / "q.jsonl"
     lines = [{"query": "教育", "top_k": 2}, {"query": "教育", "k": 1, "section": "一、2022年工作回顾"},
              {"query": "教育", "doc": "qinshui-2023", "year": 2023}, {"query": "教育", "year": 1999},
-             {"query": "教育", "top_k": 0}]
+             {"query": "教育", "top_k": 0}, {"query": "教育", "doc": 5}, {"query": "教育", "year": [2023]},
+             {"query": "教育", "section": []}, {"query": "教育", "year": "2023", "k": "2"}]
     f.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
     p = run("serve.py", "--index-dir", str(real_index), "--queries", str(f), "--json", "--top-k", "4")
     assert p.returncode == 0, p.stderr
@@ -121,6 +128,9 @@ def test_batch_lines_may_set_their_own_top_k_section_doc_and_year(real_index, tm
     assert [len(r["results"]) for r in rows[:3]] == [2, 1, 4]
     assert rows[1]["results"][0]["section"][0] == "一、2022年工作回顾"
     assert "no report for the year 1999" in rows[3]["error"] and "top_k" in rows[4]["error"]
+    assert "doc must be" in rows[5]["error"] and "year must be" in rows[6]["error"]  # not a traceback ending the batch
+    assert "section must be" in rows[7]["error"]
+    assert len(rows[8]["results"]) == 2 and {x["year"] for x in rows[8]["results"]} == {2023}  # "2023", "2" as the API
 
 
 @pytest.fixture
@@ -149,6 +159,21 @@ def test_bad_ingest_input_leaves_old_index(built_small, tmp_path, name, content)
     assert (built_small / "manifest.json").read_bytes() == before
 
 
+def test_a_rebuild_that_would_drop_an_added_report_is_one_error_line_until_told(built_small, tmp_path):
+    ok, other = tmp_path / "ok.txt", tmp_path / "other.txt"
+    other.write_text("一、乙\n\n坚持就业优先。新增城镇就业3600人。", encoding="utf-8")
+    assert run("ingest.py", "add", str(other), "--index-dir", str(built_small), "--quiet").returncode == 0
+    before = (built_small / "manifest.json").read_bytes()
+    p = run("ingest.py", str(ok), "--index-dir", str(built_small), "--quiet")
+    assert p.returncode == 2 and p.stderr.startswith("error:") and p.stderr.strip().count("\n") == 0, p.stderr
+    assert "also holds other" in p.stderr and f"--drop-others --index-dir {built_small}`" in p.stderr
+    assert (built_small / "manifest.json").read_bytes() == before
+    p = run("ingest.py", str(ok), "--index-dir", str(built_small), "--quiet", "--drop-others")
+    assert p.returncode == 0, p.stderr
+    lst = run("ingest.py", "list", "--index-dir", str(built_small), "--json")
+    assert [r["doc"] for r in json.loads(lst.stdout)] == ["ok"]
+
+
 @pytest.mark.parametrize("year", ["-3", "0", "99999", "20x4"])
 def test_a_year_that_is_no_report_year_is_refused(built_small, tmp_path, year):
     """`--year -3` made the doc id `ok--3` and `--year 0` was dropped without a word (new-user walkthrough)."""
@@ -157,6 +182,22 @@ def test_a_year_that_is_no_report_year_is_refused(built_small, tmp_path, year):
     p = run("ingest.py", "add", str(f), "--index-dir", str(built_small), "--year", year, "--quiet")
     assert p.returncode == 2 and "error: argument --year: a report year is a year from 1949 to 2100" in p.stderr
     assert "Traceback" not in p.stderr and (built_small / "manifest.json").read_bytes() == before
+
+
+def test_the_missing_metadata_warning_comes_once_the_index_is_written(tmp_path, fake_embedder, caplog):
+    import logging
+
+    from reportsearch.ingest import ingest_paths
+
+    f = tmp_path / "notes.txt"
+    f.write_text("一、甲\n\n坚持教育优先。完成桃园小学主体。", encoding="utf-8")
+    (tmp_path / "idx").write_text("a file in the way", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="reportsearch"), pytest.raises(Exception):
+        ingest_paths([f], tmp_path / "idx", embedder=fake_embedder, progress=False)
+    assert not [r for r in caplog.records if "no year or region" in r.getMessage()]  # a failed run: its error alone
+    with caplog.at_level(logging.WARNING, logger="reportsearch"):
+        ingest_paths([f], tmp_path / "idx2", embedder=fake_embedder, progress=False)
+    assert len([r for r in caplog.records if "no year or region found" in r.getMessage()]) == 1
 
 
 def test_a_report_without_year_or_region_is_added_with_a_warning_that_says_what_to_give(tmp_path, fake_embedder):

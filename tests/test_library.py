@@ -158,6 +158,27 @@ def test_a_rebuild_does_not_silently_drop_reports_added_to_the_library(lib):
     assert [x["doc"] for x in load_index(index).manifest["reports"]] == ["a"] and r.manifest["version"] == 4
 
 
+def test_the_drop_check_reads_an_older_manifest_and_knows_a_file_under_a_new_doc_id(lib):
+    """A manifest of an older schema, or one edited by hand (its checksum off), still lists its reports: the
+    rebuild still refuses to drop them. A report whose file is given again under another doc id (after --year and
+    --region) is not dropped but renamed."""
+    src, index = lib
+    add([src / "a.txt"], index)
+    add([src / "b.txt"], index)
+    m = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+    (index / "manifest.json").write_text(json.dumps(dict(m, schema=1)), encoding="utf-8")
+    with pytest.raises(InputError, match="also holds b"):
+        add([src / "a.txt"], index, rebuild=True)
+    r = ingest_paths([src / "a.txt", src / "b.txt"], index, rebuild=True, embedder=CountingEmbedder(),
+                     progress=False)
+    assert [x["doc"] for x in r.manifest["reports"]] == ["a", "b"]
+    r = ingest_paths([src / "b.txt"], index, rebuild=True, embedder=CountingEmbedder(), progress=False,
+                     drop_others=True)
+    r = ingest_paths([src / "b.txt"], index, rebuild=True, embedder=CountingEmbedder(), progress=False,
+                     year=2024, region="沁水县")  # b's own file, now qinshui-2024: nothing is lost
+    assert [x["doc"] for x in r.manifest["reports"]] == ["qinshui-2024"]
+
+
 def test_an_index_whose_manifest_no_longer_reads_can_be_rebuilt(lib):
     """A manifest that is not JSON any more used to leave the index stuck: loading said to rebuild, and the
     rebuild refused the folder as not made by this tool. The folder holds only an index's own files, so the
@@ -170,12 +191,35 @@ def test_an_index_whose_manifest_no_longer_reads_can_be_rebuilt(lib):
     (index / "manifest.json").write_text("{", encoding="utf-8")
     with pytest.raises(Mismatch, match=rf"not valid JSON; run `python ingest.py --index-dir {index}`"):
         load_index(index)
-    (index / "notes.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(IndexWriteError, match="not an index folder"):
-        add([src / "a.txt"], index, rebuild=True)
-    (index / "notes.txt").unlink()
+    for foreign in (index / "notes.txt", index / "keyword" / "thesis.docx"):  # one file not of an index's
+        foreign.write_text("mine", encoding="utf-8")
+        with pytest.raises(IndexWriteError, match="not an index folder"):
+            add([src / "a.txt"], index, rebuild=True)
+        foreign.unlink()
     r, e = add([src / "a.txt"], index, rebuild=True)
     assert e.texts > 0 and load_index(index).manifest["reports"][0]["doc"] == "a"
+
+
+def test_a_folder_with_a_manifest_of_another_tool_is_never_taken_for_a_damaged_index(tmp_path, lib):
+    """Only a manifest that no longer reads as JSON beside an index's own files lets a rebuild replace a folder
+    that `is_our_index` does not recognise: a readable manifest.json of something else is refused as before."""
+    from reportsearch.errors import IndexWriteError
+
+    src, _ = lib
+    other = tmp_path / "other"
+    (other / "keyword").mkdir(parents=True)
+    (other / "manifest.json").write_text('{"name": "my-extension"}', encoding="utf-8")
+    for name in ("passages.jsonl", "dense.faiss", "README.md"):
+        (other / name).write_text("mine", encoding="utf-8")
+    before = sorted(p.relative_to(other).as_posix() for p in other.rglob("*"))
+    with pytest.raises(IndexWriteError, match="not an index folder"):
+        add([src / "a.txt"], other, rebuild=True)
+    (other / "manifest.json").write_text("{", encoding="utf-8")
+    (other / "passages.jsonl").unlink()  # unreadable, but without an index's own files
+    with pytest.raises(IndexWriteError, match="not an index folder"):
+        add([src / "a.txt"], other, rebuild=True)
+    assert sorted(p.relative_to(other).as_posix() for p in other.rglob("*")) == [b for b in before
+                                                                                 if b != "passages.jsonl"]
 
 
 def test_cli_add_unchanged_embeds_nothing_without_loading_the_model(real_index, tmp_path):

@@ -213,3 +213,13 @@ def test_missing_source_file(tmp_path, small_report, monkeypatch):
     small_report.unlink()  # the index is self-contained: a source that is gone is not a reason to refuse it
     e = SearchEngine.load(d, embedder=FakeEmbedder())
     assert e.search("桃园小学", "keyword", 1).results[0].passage.text.startswith("坚持教育优先")
+
+
+def test_hints_name_the_index_dir_except_for_the_default_one(tmp_path):
+    from reportsearch.ingest import DEFAULT_INDEX
+    from reportsearch.store import ingest_command, rebuild_hint
+
+    assert rebuild_hint(DEFAULT_INDEX) == "run `python ingest.py` to rebuild it"
+    assert ingest_command(DEFAULT_INDEX, "add PATH") == "`python ingest.py add PATH`"
+    quoted = f"'{tmp_path}/my idx'"  # a folder with a space, quoted for the shell
+    assert ingest_command(tmp_path / "my idx", "add PATH") == f"`python ingest.py add PATH --index-dir {quoted}`"

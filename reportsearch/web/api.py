@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.routing import Route
 
 from ..engine import MODES, check_top_k
 from ..errors import QueryError, ReportSearchError, ServiceLimitError
@@ -256,16 +257,17 @@ def create_api(service) -> FastAPI:
         body, content_type = service.telemetry.render()
         return Response(body, media_type=content_type)
 
-    def wrong_method(request: Request):
-        """Another method on a read-only path: 405 with Allow, as JSON (the page mounted at / answered 404)."""
-        return JSONResponse({"error": f"{request.method} is not allowed on {request.url.path}: use GET"},
-                            status_code=405, headers={"Allow": "GET, HEAD"})
-
-    for path in ("/api/health", "/api/search", "/api/compare", "/api/passages/{pid}", "/api/figures.csv", "/metrics"):
-        app.add_api_route(path, wrong_method, methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-
     if service.staff_token:
         from .staff import create_staff_router
 
         app.include_router(create_staff_router(service))
+
+    def wrong_method(request: Request):
+        """Another method on a read-only path: 405 with Allow, as JSON (the page mounted at / answered 404)."""
+        return JSONResponse({"error": f"{request.method} is not allowed on {request.url.path}: use GET"},
+                            status_code=405, headers={"Allow": "GET"})
+
+    # every path so far answers GET only (the API, /metrics, the staff view, the schema and its docs)
+    for path in [r.path for r in app.routes if isinstance(r, Route) and r.methods and r.methods <= {"GET", "HEAD"}]:
+        app.add_api_route(path, wrong_method, methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     return app
