@@ -39,11 +39,16 @@ def exit_now(code: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
     except BrokenPipeError:  # the reader of the output has gone (`| head`): nothing more to say, and no error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _output_gone()
         os._exit(code)
     except (OSError, ValueError):  # a closed pipe: let the normal exit report it
         raise SystemExit(code)
     os._exit(code)
+
+
+def _output_gone() -> None:
+    """Stdout's reader has gone: what is still buffered goes nowhere, and no later flush raises again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _fail(e: ReportSearchError) -> int:
@@ -235,7 +240,7 @@ def serve_main(argv: list[str] | None = None) -> int:
                 sys.stdout.flush()  # here, where a reader that has gone is caught
                 return rc
             except BrokenPipeError:  # `serve.py --json … | head`: the reader has gone, which is no error
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                _output_gone()
                 return 0
         from .errors import InputError
 

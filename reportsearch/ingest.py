@@ -15,13 +15,12 @@ from .errors import InputError
 from .library import DEFAULT_EMBED_INPUT, PreparedReport, UpdateResult, update_index
 from .parsing import parse_file
 from .readers import EXTENSIONS, reader_for
-from .store import check_index_dir, portable_path
+from .store import DEFAULT_INDEX, PROJECT, check_index_dir, portable_path
 from .tokenize import DEFAULT_SCHEME
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data"
-DEFAULT_INDEX = Path(__file__).resolve().parent.parent / "index"
+DEFAULT_DATA = PROJECT / "data"
 
 
 def find_sources(paths: Sequence[str | Path] = ()) -> list[Path]:

@@ -52,13 +52,14 @@ FORMAT = "reportsearch-index"
 _KEEP = ("README.md",)  # a note beside the index (the project ships index/README.md); kept across rebuilds
 _FILES = ("passages.jsonl", "dense.faiss", "sentences.npy", "sentence_rows.npy", "documents.json",
           "passage_keys.npy", "sentence_keys.npy")  # beside manifest.json and keyword/: what `write_index` writes
-_DEFAULT_FOLDER = Path(__file__).resolve().parent.parent / "index"
+PROJECT = Path(__file__).resolve().parent.parent
+DEFAULT_INDEX = PROJECT / "index"
 
 
 def ingest_command(folder: Path | str, args: str = "") -> str:
     """`python ingest.py [ARGS] [--index-dir FOLDER]`: the command for this index folder (the default one is
     left out)."""
-    where = "" if Path(folder).resolve() == _DEFAULT_FOLDER else f" --index-dir {shlex.quote(str(folder))}"
+    where = "" if Path(folder).resolve() == DEFAULT_INDEX else f" --index-dir {shlex.quote(str(folder))}"
     return f"`python ingest.py{' ' + args if args else ''}{where}`"
 
 
@@ -281,9 +282,6 @@ def verify_files(folder: Path, manifest: dict, given: Path | None = None) -> Non
             raise IndexDamagedError(f"index file {name} is damaged: {hint}")
 
 
-PROJECT = Path(__file__).resolve().parent.parent
-
-
 def portable_path(path: Path) -> str:
     """How a source is recorded: relative to the project when inside it (`data/x.txt`), else its file name."""
     p = Path(path).resolve()
@@ -293,7 +291,7 @@ def portable_path(path: Path) -> str:
         return p.name
 
 
-def check_sources(manifest: dict, folder: Path = _DEFAULT_FOLDER) -> None:
+def check_sources(manifest: dict, folder: Path = DEFAULT_INDEX) -> None:
     """Every recorded project-relative source that still exists must still have the recorded SHA-256."""
     hint = rebuild_hint(folder)
     for src in manifest.get("sources", []):
