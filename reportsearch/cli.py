@@ -14,9 +14,10 @@ from .errors import QueryError, ReportSearchError
 log = logging.getLogger("reportsearch")
 
 
-def _setup_logging(verbose: bool = False) -> None:
+def _setup_logging(verbose: bool = False, quiet: bool = False) -> None:
+    """Logs on stderr: our own notes at INFO (`quiet`: warnings and errors only), other libraries' when `verbose`."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
-    log.setLevel(logging.INFO)
+    log.setLevel(logging.WARNING if quiet else logging.INFO)
     for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "faiss.loader", "bm25s", "jieba"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -66,7 +67,8 @@ def _report_args(ap: argparse.ArgumentParser) -> None:
     from .ingest import DEFAULT_INDEX
 
     ap.add_argument("--index-dir", default=str(DEFAULT_INDEX), help="the index folder (default: index/)")
-    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars or progress notes on stderr (warnings "
+                    "and errors still print; the summary goes to stdout)")
 
 
 YEARS = range(1949, 2101)  # a report year anyone could mean
@@ -117,7 +119,7 @@ def ingest_main(argv: list[str] | None = None) -> int:
                     help="let the rebuild drop reports the index holds that are not among PATHS (by default it "
                          "refuses, naming them; `ingest.py add` adds reports without a rebuild)")
     args = ap.parse_args(argv)
-    _setup_logging(verbose=not args.quiet)
+    _setup_logging(verbose=not args.quiet, quiet=args.quiet)
     try:
         from .ingest import ingest_paths
 
@@ -147,7 +149,7 @@ def library_main(argv: list[str]) -> int:
     _report_args(ls)
     ls.add_argument("--json", action="store_true", help="a JSON array of objects")
     args = ap.parse_args(argv)
-    _setup_logging(verbose=not args.quiet and args.command == "add")
+    _setup_logging(verbose=not args.quiet and args.command == "add", quiet=args.quiet)
     try:
         if args.command == "list":
             return _list_reports(args)
@@ -179,15 +181,16 @@ def _index_model(index_dir: str) -> str | None:
 
 
 def _list_reports(args) -> int:
+    from .library import newest_first
     from .store import read_manifest
 
-    reports = read_manifest(Path(args.index_dir)).get("reports", [])
+    reports = newest_first(read_manifest(Path(args.index_dir)).get("reports", []))
     if args.json:
         print(json.dumps(reports, ensure_ascii=False, indent=1))
         return 0
-    print(f"{'doc':24s} {'year':>4s} {'passages':>8s}  {'added':20s} title")
+    print(f"{'doc':24s} {'year':>4s} {'passages':>8s}  {'added':25s} title")
     for r in reports:
-        print(f"{r['doc']:24s} {str(r.get('year') or ''):>4s} {r.get('passages', 0):>8d}  {r.get('added', ''):20s} "
+        print(f"{r['doc']:24s} {str(r.get('year') or ''):>4s} {r.get('passages', 0):>8d}  {r.get('added', ''):25s} "
               f"{r.get('title', '')}")
     return 0
 

@@ -517,8 +517,9 @@ def check_model_dir(out: Path) -> None:
                      f"(point REPORTSEARCH_MODEL_DIR at a new or empty folder)")
 
 
-def ensure_default_model(out: Path | None = None, force: bool = False) -> Path:
-    """Build (or rebuild when missing or corrupt) the default model folder; return its path.
+def ensure_default_model(out: Path | None = None, force: bool = False, progress: bool = True) -> Path:
+    """Build (or rebuild when missing or corrupt) the default model folder; return its path. `progress`: the
+    build's progress bar (its warning line is always logged).
 
     Concurrent first use is safe: builders take a lock file beside the folder and re-check after getting it,
     the build goes to a temporary sibling, and the swap is two renames (readers that find no folder in
@@ -535,7 +536,7 @@ def ensure_default_model(out: Path | None = None, force: bool = False) -> Path:
         if not force and verify(out, src_sha) is None:
             return out  # another process built it while we waited
         check_model_dir(out)
-        _build(out, src, src_sha, problem)
+        _build(out, src, src_sha, problem, progress)
     return out
 
 
@@ -559,7 +560,7 @@ class folder_lock:
         self.f.close()
 
 
-def _build(out: Path, src: Path, src_sha: str, problem: str) -> None:
+def _build(out: Path, src: Path, src_sha: str, problem: str, progress: bool = True) -> None:
     log.warning("building the default model %s into %s (%s)", DEFAULT_MODEL_ID, out, problem)
     from tqdm.auto import tqdm
 
@@ -567,7 +568,7 @@ def _build(out: Path, src: Path, src_sha: str, problem: str) -> None:
     os.chmod(tmp, 0o755)
     old = out.parent / f".{out.name}.old"
     try:
-        with tqdm(total=4, desc="building default model", unit="step") as bar:
+        with tqdm(total=4, desc="building default model", unit="step", disable=not progress) as bar:
             parsed = read_e5_bin(src)
             bar.update()
             _write_model(parsed, tmp)

@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 
 from .background import in_background
 from .chunking import BODY_CHARS, MAX_CHARS, chunk
-from .defaultmodel import sha256_file
+from .defaultmodel import DEFAULT_MODEL_ID, ensure_default_model, sha256_file
 from .embedding import Embedder, load_embedder, requested_model
 from .errors import InputError
 from .library import DEFAULT_EMBED_INPUT, PreparedReport, UpdateResult, update_index
@@ -56,7 +56,8 @@ def prepare_report(src: Path, max_chars: int = MAX_CHARS, body_chars: int = BODY
         raise InputError(f"{src}: no passages could be cut from this report")
     ps = [replace(p, doc_title=d.meta.get("doc_title", ""), year=d.meta.get("year")) for p in ps]
     info = {"path": portable_path(src), "meta": d.meta, "outline": [list(o) for o in d.outline]}
-    return PreparedReport(doc=d.doc, info=info, passages=ps, sha256=sha256_file(src), source=portable_path(src))
+    return PreparedReport(doc=d.doc, info=info, passages=ps, sha256=sha256_file(src), source=portable_path(src),
+                          path=str(src))
 
 
 def warn_missing_meta(src: Path, report: PreparedReport) -> None:
@@ -69,6 +70,14 @@ def warn_missing_meta(src: Path, report: PreparedReport) -> None:
                     " or ".join(missing), " and ".join(f"--{m}" for m in missing), report.doc,
                     "; without a year it is left out of year filters and listed last in comparisons"
                     if "year" in missing else "")
+
+
+def load_model(model: str | None = None, progress: bool = True) -> Embedder:
+    """The model for embedding passages; a first run's build of the default model shows its progress bar only
+    with `progress` (`ingest.py --quiet` shows none)."""
+    if requested_model(model) == DEFAULT_MODEL_ID:
+        ensure_default_model(progress=progress)  # load_embedder then finds it built
+    return load_embedder(model, warm="passage")
 
 
 def ingest_paths(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAULT_INDEX, *, rebuild: bool = True,
@@ -95,9 +104,9 @@ def ingest_paths(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAU
     if embedder is None and rebuild:  # a rebuild nearly always embeds: load the model while the reports are read
         # a daemon: when a report turns out unreadable, `ingest.py` reports it at once instead of waiting for the
         # load (a first run's is the whole model build)
-        factory = in_background(load_embedder, model, None, "passage", name="model-load", daemon=True).result
+        factory = in_background(load_model, model, progress, name="model-load", daemon=True).result
     else:
-        factory = lambda: embedder or load_embedder(model, warm="passage")  # noqa: E731 - only when needed
+        factory = lambda: embedder or load_model(model, progress)  # noqa: E731 - only when needed
     reports = [prepare_report(src, max_chars=max_chars, body_chars=body_chars, title=title, year=year, region=region)
                for src in sources]
     result = update_index(index_dir, add=reports, rebuild=rebuild, embedder_factory=factory,
@@ -115,12 +124,14 @@ def remove_reports(doc_ids: Sequence[str], index_dir: str | Path = DEFAULT_INDEX
 
     manifest = read_manifest(Path(index_dir))
     return update_index(index_dir, remove=list(doc_ids),
-                        embedder_factory=lambda: load_embedder(manifest["model"], warm="passage"),
+                        embedder_factory=lambda: load_model(manifest["model"], progress=False),
                         model_name=manifest["model"], embed_input=manifest["chunking"]["embed_input"],
                         scheme=manifest["keyword"]["scheme"], chunking={k: v for k, v in manifest["chunking"].items()
                                                                          if k != "embed_input"}, progress=False)
 
 
 def build_index(paths: Iterable[str | Path] = (), index_dir: str | Path = DEFAULT_INDEX, **kwargs) -> dict:
-    """Build the whole index from these reports (default: data/); return its manifest."""
-    return ingest_paths(paths, index_dir, rebuild=True, **kwargs).manifest
+    """Build the whole index from these reports (default: data/), logging its summary; return its manifest."""
+    result = ingest_paths(paths, index_dir, rebuild=True, **kwargs)
+    log.info("%s", result.summary())
+    return result.manifest

@@ -43,6 +43,7 @@ class PreparedReport:
     passages: list[Passage]
     sha256: str  # of the source file
     source: str  # project-relative path or file name
+    path: str = ""  # the file read, for messages (`source` may be its name alone)
 
 
 @dataclass
@@ -64,9 +65,13 @@ class UpdateResult:
         return int(self.manifest["count"])
 
     def vectors(self) -> str:
-        """`embedded 169 new texts (+410 sentence vectors from the same run), reused 0`"""
-        pooled = f" (+{self.pooled} sentence vectors from the same run)" if self.pooled else ""
-        return f"embedded {self.embedded} new texts{pooled}, reused {self.reused}"
+        """`embedded 1 new passage (+6 sentence vectors from the same run); reused the vectors of 12,152 passages and
+        sentences already embedded`: what the model ran on, and what it was spared (text unchanged or repeated)."""
+        if self.pooled:
+            made = f"{_count(self.embedded, 'new passage')} (+{self.pooled:,} sentence vectors from the same run)"
+        else:
+            made = f"{self.embedded:,} new passages and sentences" if self.embedded else "nothing new"
+        return f"embedded {made}; reused the vectors of {self.reused:,} passages and sentences already embedded"
 
     def summary(self) -> str:
         parts = [f"{what} {', '.join(docs)}" for what, docs in (("added", self.added), ("replaced", self.replaced),
@@ -74,6 +79,17 @@ class UpdateResult:
         return (f"{'; '.join(parts) or 'no change'}: {self.vectors()}; "
                 f"index version {self.manifest.get('version')} holds {len(self.manifest.get('reports', []))} "
                 f"report(s), {self.count} passages ({self.seconds:.1f} s)")
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 new passage`, `169 new passages`"""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def newest_first(reports: Sequence[dict]) -> list[dict]:
+    """Manifest `reports` entries newest year first, then by doc id (one year's regions together), no year last:
+    the order of `ingest.py list`, as of the page's report choices and 按年份对比."""
+    return sorted(reports, key=lambda r: (-(r.get("year") or 0), r["doc"]))
 
 
 def embedding_text(p: Passage, how: str = DEFAULT_EMBED_INPUT) -> str:
@@ -152,6 +168,26 @@ def _refuse_to_drop(index_dir: Path, current: IndexStore | None, add: Sequence[P
                          f"({ingest_command(index_dir, '[PATH ...] --drop-others')})")
 
 
+def _refuse_one_doc_twice(index_dir: Path, add: Sequence[PreparedReport]) -> None:
+    """Two files that give one doc id: an InputError naming both, and how to tell them apart if they differ."""
+    seen: dict[str, PreparedReport] = {}
+    for r in add:
+        first = seen.setdefault(r.doc, r)
+        if first is r:
+            continue
+        meta = r.info.get("meta", {})
+        missing = [k for k in ("region", "year") if not meta.get(k)]
+        if missing:  # the id came from the file name, or a region without a year
+            why = f"no {' or '.join(missing)} found in them"
+            how = (f"if they are different reports, add them one at a time, each with its own "
+                   f"{' or '.join(f'--{k}' for k in missing)} ({ingest_command(index_dir, 'add FILE')}), or rename "
+                   f"one of the files{' to include its year' if missing == ['year'] else ''}")
+        else:
+            why, how = "the same region and year", "give one version of a report at a time"
+        raise InputError(f"{first.path or first.source} and {r.path or r.source} both give the doc id {r.doc!r} "
+                         f"({why}): {how}")
+
+
 def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remove: Sequence[str] = (), *,
                  rebuild: bool = False, embedder_factory: Callable[[], Embedder], model_name: str,
                  embed_input: str = DEFAULT_EMBED_INPUT, scheme: str, chunking: dict,
@@ -170,6 +206,7 @@ def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remo
     """
     if sentence_vectors not in (None, "late", "separate"):
         raise InputError(f"sentence vectors are `late` or `separate`, not {sentence_vectors!r}")
+    remove = list(dict.fromkeys(remove))  # `remove a a` removes a once
     index_dir = Path(index_dir)
     check_index_dir(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -196,12 +233,7 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
     if unknown:
         raise InputError(f"no report {', '.join(map(repr, unknown))} in the index; known: "
                          f"{', '.join(known) or 'none'}")
-    seen: set[str] = set()
-    for r in add:
-        if r.doc in seen:
-            raise InputError(f"{r.source}: two of the reports given are {r.doc!r} (the same region and year); "
-                             f"give one version of a report at a time")
-        seen.add(r.doc)
+    _refuse_one_doc_twice(index_dir, add)
 
     result = UpdateResult(manifest={})
     new_by_doc = {r.doc: r for r in add}
@@ -313,7 +345,6 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
     result.manifest = write_index(index_dir, manifest, passages, dense, keyword, sent_vecs, sent_rows, docs_info,
                                   passage_keys=pkeys, sentence_keys=skeys)
     result.seconds = time.perf_counter() - t0
-    log.info("%s", result.summary())
     return result
 
 
@@ -379,7 +410,7 @@ def _late_vectors(passages, ptexts, sent_rows, cache, model_name, embedder, resu
     runs = [k for k in wanted if wanted[k] or k not in cache]
     pooled = sum(len(wanted[k]) for k in runs)
     if runs:
-        log.info("embedding %d new texts with %s; their sentence vectors come from the same run",
+        log.info("embedding %d new passages with %s; their sentence vectors come from the same run",
                  len(runs), embedder().name)
         texts = [ptexts[first[k]] for k in runs]
         span_lists = [list(wanted[k]) for k in runs]

@@ -141,7 +141,80 @@ def built_small(tmp_path):
     p = run("ingest.py", str(data), "--index-dir", str(idx), "--quiet", timeout=600)
     assert p.returncode == 0, p.stderr
     assert "Building index from tokens" not in p.stderr  # bm25s's own debug line, once printed on every ingest
+    assert p.stdout.startswith("indexed 1 passages") and "index version" not in p.stderr  # the summary once
     return idx
+
+
+def test_add_prints_its_summary_once_on_stdout_and_quiet_leaves_only_warnings(built_small, tmp_path):
+    """`ingest.py add` printed its summary twice, through the log on stderr and on stdout, and `--quiet` still
+    printed the log's progress notes (new-user walkthrough)."""
+    for year, quiet in (("2024", []), ("2025", ["--quiet"])):
+        f = tmp_path / f"qinshui-{year}.txt"
+        f.write_text(f"一、乙\n\n坚持就业优先。{year}年新增城镇就业3600人。", encoding="utf-8")
+        p = run("ingest.py", "add", str(f), "--index-dir", str(built_small), "--region", "沁水县", *quiet)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.startswith(f"added qinshui-{year}: embedded ") and p.stdout.count("\n") == 1, p.stdout
+        assert "index version" not in p.stderr and "added" not in p.stderr
+        assert ("embedding 1 new passages with" in p.stderr) != bool(quiet), p.stderr  # progress: not when quiet
+        if quiet:
+            assert p.stderr == ""
+
+
+def test_quiet_turns_off_the_progress_bar_of_the_first_model_build(tmp_path, monkeypatch, capfd, caplog):
+    """`ingest.py --quiet` showed the progress bar of a first run's default-model build (new-user walkthrough): the
+    flag reaches the builder. The build's slow steps are stubbed (the real one takes minutes); its warning still
+    prints."""
+    import logging
+    import os
+
+    from conftest import REPORT_A, FakeEmbedder
+    from reportsearch import cli, defaultmodel
+    from reportsearch.embedders import onnx
+
+    for name in ("REPORTSEARCH_MODEL", "REPORTSEARCH_DEFAULT_VARIANT", "TRANSFORMERS_VERBOSITY",
+                 "HF_HUB_DISABLE_PROGRESS_BARS"):
+        monkeypatch.delenv(name, raising=False)  # and restored after the CLI's own setdefault
+    stubs = {"read_e5_bin": lambda src: {}, "export_onnx": lambda out: None,
+             "write_sentencepiece": lambda parsed, out: None,
+             "_write_model": lambda parsed, out: (out / "config.json").write_text("{}", encoding="utf-8")}
+    for name, stub in stubs.items():
+        monkeypatch.setattr(defaultmodel, name, stub)
+    monkeypatch.setattr(onnx, "OnnxEmbedder", lambda *a, **k: FakeEmbedder())
+    report = tmp_path / "a.txt"
+    report.write_text(REPORT_A, encoding="utf-8")
+    level = logging.getLogger("reportsearch").level
+    try:
+        for quiet in (["--quiet"], []):
+            monkeypatch.setenv("REPORTSEARCH_MODEL_DIR", str(tmp_path / f"model{len(quiet)}"))
+            caplog.clear()
+            assert cli.ingest_main([str(report), "--index-dir", str(tmp_path / f"index{len(quiet)}"), *quiet]) == 0
+            err = capfd.readouterr().err
+            assert ("building default model" in err) != bool(quiet), err  # the bar
+            assert "building the default model" in caplog.text  # the warning, quiet or not
+            assert os.path.isfile(tmp_path / f"model{len(quiet)}" / "config.json")
+    finally:
+        logging.getLogger("reportsearch").setLevel(level)
+
+
+def test_list_is_newest_first_and_remove_names_each_report_once(tmp_path, fake_embedder):
+    """`ingest.py list` listed reports in the order they were added, and `ingest.py remove x x` said `removed x, x`
+    (and its summary twice, on stderr too) (new-user walkthrough)."""
+    from conftest import REPORT_A
+    from reportsearch.ingest import ingest_paths
+
+    idx = tmp_path / "index"
+    for name, year in (("notes", None), ("b", 2022), ("c", 2024), ("a", 2024)):
+        f = tmp_path / f"{name}.txt"
+        f.write_text(REPORT_A.replace("教育", f"教育{name}"), encoding="utf-8")
+        ingest_paths([f], idx, rebuild=False, embedder=fake_embedder, progress=False, year=year)
+    want = ["a-2024", "c-2024", "b-2022", "notes"]
+    p = run("ingest.py", "list", "--index-dir", str(idx))
+    assert p.returncode == 0 and [line.split()[0] for line in p.stdout.splitlines()[1:]] == want, p.stdout
+    p = run("ingest.py", "list", "--index-dir", str(idx), "--json")
+    assert [r["doc"] for r in json.loads(p.stdout)] == want
+    p = run("ingest.py", "remove", "notes", "b-2022", "notes", "--index-dir", str(idx))
+    assert p.returncode == 0 and p.stdout.startswith("removed notes, b-2022: embedded nothing new;"), p.stdout
+    assert p.stderr == ""
 
 
 @pytest.mark.parametrize("name,content", [

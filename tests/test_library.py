@@ -41,12 +41,50 @@ def test_add_reuses_cached_vectors_and_embeds_only_new_texts(lib):
     r2, e2 = add([src / "a.txt"], index)  # unchanged: nothing embedded, nothing written
     assert r2.unchanged == ["a"] and r2.embedded == 0 and e2.texts == 0 and r2.reused == r1.embedded
     assert (index / "manifest.json").read_bytes() == before and r2.manifest["version"] == 1
-    assert "embedded 0 new texts, reused" in r2.summary()
+    assert f"embedded nothing new; reused the vectors of {r1.embedded} passages and sentences already embedded" \
+        in r2.summary()
     r3, e3 = add([src / "b.txt"], index)  # one more report: only its texts
     assert r3.added == ["b"] and e3.texts == r3.embedded > 0 and r3.reused == r1.embedded
     store = load_index(index)
     assert [r["doc"] for r in store.manifest["reports"]] == ["a", "b"] and store.version == 2
     assert {p.doc for p in store.passages} == {"a", "b"}
+
+
+def test_the_summary_says_what_was_embedded_and_what_reused_in_plain_words():
+    """`embedded 169 new texts (+410 sentence vectors from the same run), reused 0`: "reused 0" meant nothing to a
+    new user (new-user walkthrough); it counts the passages and sentences whose text was already embedded."""
+    from reportsearch.library import UpdateResult
+
+    late = UpdateResult(manifest={}, embedded=1, pooled=6, reused=12152).vectors()
+    assert late == ("embedded 1 new passage (+6 sentence vectors from the same run); reused the vectors of 12,152 "
+                    "passages and sentences already embedded")
+    assert UpdateResult(manifest={}, embedded=579).vectors() == (
+        "embedded 579 new passages and sentences; reused the vectors of 0 passages and sentences already embedded")
+
+
+def test_two_files_that_give_one_doc_id_are_refused_naming_both(tmp_path):
+    """The error named only the second file (new-user walkthrough). Both are named, with how to tell them apart:
+    ids from file names (no region or year in the text) by --region/--year one at a time or a new file name; the
+    same region and year is one report given twice (a .txt and a .pdf of it, say)."""
+    import shutil
+
+    for year in ("2023", "2024"):
+        (tmp_path / year).mkdir()
+        (tmp_path / year / "notes.txt").write_text("一、甲\n\n坚持教育优先。完成桃园小学主体。", encoding="utf-8")
+    a, b = (tmp_path / y / "notes.txt" for y in ("2023", "2024"))
+    with pytest.raises(InputError) as e:
+        add([a, b], tmp_path / "index")
+    assert str(e.value) == (f"{a.resolve()} and {b.resolve()} both give the doc id 'notes' (no region or year found "
+                            f"in them): if they are different reports, add them one at a time, each with its own "
+                            f"--region or --year (`python ingest.py add FILE --index-dir {tmp_path / 'index'}`), or "
+                            f"rename one of the files")
+    twice = [tmp_path / "report.txt", tmp_path / "copy.txt"]
+    for f in twice:
+        shutil.copy(REPORT, f)
+    with pytest.raises(InputError, match=r"report.txt and .*copy.txt both give the doc id 'qinshui-2023' \(the same "
+                                         r"region and year\): give one version of a report at a time$"):
+        add(twice, tmp_path / "index")
+    assert not (tmp_path / "index").exists()
 
 
 def test_vectors_reused_are_the_vectors_stored(lib):
@@ -232,7 +270,7 @@ def test_cli_add_unchanged_embeds_nothing_without_loading_the_model(real_index, 
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     took = time.perf_counter() - t0
     assert p.returncode == 0, p.stderr
-    assert "embedded 0 new texts, reused" in p.stdout and "unchanged" in p.stdout
+    assert "embedded nothing new; reused the vectors of" in p.stdout and "unchanged" in p.stdout
     lst = subprocess.run([sys.executable, "ingest.py", "list", "--index-dir", str(index), "--json"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     rows = json.loads(lst.stdout)

@@ -125,6 +125,16 @@ def test_damaged_docx_is_refused(tmp_path, data):
         read_source(path)
 
 
+def test_a_damaged_pdf_says_why_in_one_clean_line(tmp_path):
+    """The reason was cut out of PDFium's message at its last colon, leaving a stray `)`: `(Data format error).)`
+    (new-user walkthrough)."""
+    path = tmp_path / "bad.pdf"
+    path.write_bytes(b"%PDF-1.4 garbage")
+    with pytest.raises(InputError) as e:
+        read_source(path)
+    assert str(e.value) == f"{path}: damaged or not a PDF (data format error)"
+
+
 # ---------------------------------------------------------------- web pages
 PAGE = """<!DOCTYPE html><html><head><meta charset="{charset}"><title>某县2023年政府工作报告_某县人民政府</title>
 <style>.x{{color:red}}</style><script>var a = "脚本里的字";</script></head><body>

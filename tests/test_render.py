@@ -78,6 +78,35 @@ def test_mark_text_custom_tags_for_the_terminal():
     assert mark_text("停车难", [(0, 2)], None, "【", "】", escape=lambda s: s) == "【停车】难"
 
 
+# ---------------------------------------------------------------- to_text (the CLI)
+def _report_hit(doc, title, rank, year=None):
+    from reportsearch.records import Passage
+
+    p = Passage(id=f"{doc}-{rank}", doc=doc, section=("一、回顾", "坚持教育优先"), text="坚持教育优先。", doc_title=title,
+                year=year)
+    return Hit(passage=p, score=0.5, rank=rank)
+
+
+def test_the_text_output_names_the_report_of_each_hit():
+    """With several reports in the index a user could not tell which report a passage came from (new-user
+    walkthrough): hits from several reports each lead with their report's title; hits all from one name it once,
+    in the first line; a passage of an older index without a title is named by its doc id."""
+    from reportsearch.web.render import to_text
+
+    new, old = _report_hit("qinshui-2024", "沁水县2024年政府工作报告", 1), _report_hit("qinshui-2023", "沁水县2023年政府工作报告", 2)
+    lines = to_text(SearchResponse(query="教育", mode="hybrid", results=(new, old))).splitlines()
+    assert lines[0] == "问：教育    （模式：hybrid，2 条结果）"
+    assert "1. [0.500] 《沁水县2024年政府工作报告》一、回顾 › 坚持教育优先  (qinshui-2024-1)" in lines
+    assert "2. [0.500] 《沁水县2023年政府工作报告》一、回顾 › 坚持教育优先  (qinshui-2023-2)" in lines
+    same = _report_hit("qinshui-2024", "沁水县2024年政府工作报告", 2)
+    one = to_text(SearchResponse(query="教育", mode="hybrid", results=(new, same)))
+    assert one.splitlines()[0] == "问：教育    （模式：hybrid，2 条结果，均出自《沁水县2024年政府工作报告》）"
+    assert one.count("沁水县2024年政府工作报告") == 1 and "1. [0.500] 一、回顾 › 坚持教育优先" in one
+    untitled = to_text(SearchResponse(query="教育", mode="keyword", results=(_report_hit("notes", "", 1),)))
+    assert "均出自《notes》" in untitled
+    assert to_text(SearchResponse(query="教育", mode="keyword")).splitlines()[0] == "问：教育    （模式：keyword，0 条结果）"
+
+
 # ---------------------------------------------------------------- render_results
 @pytest.fixture(scope="module")
 def small_engine(tmp_path_factory):

@@ -137,6 +137,13 @@ def join_lines(pages: list[list[_Line]]) -> list[str]:
     return paras
 
 
+def _pdfium_reason(e: Exception) -> str:
+    """`data format error` from pypdfium2's `Failed to load document (PDFium: Data format error).`"""
+    m = re.search(r"\(PDFium: ([^)]*)\)", str(e))
+    reason = (m.group(1) if m else str(e)).strip().rstrip(".")
+    return reason[:1].lower() + reason[1:] if reason else "cannot open"
+
+
 class PdfReader:
     kind = "pdf"
     extensions = (".pdf",)
@@ -153,8 +160,7 @@ class PdfReader:
             msg = str(e).lower()
             if "password" in msg:
                 raise InputError(f"{path}: the PDF is password-protected; save an unprotected copy") from e
-            raise InputError(f"{path}: damaged or not a PDF ({str(e).split(':')[-1].strip() or 'cannot open'})") \
-                from e
+            raise InputError(f"{path}: damaged or not a PDF ({_pdfium_reason(e)})") from e
         try:
             pages = []
             for k in range(len(pdf)):
@@ -165,7 +171,7 @@ class PdfReader:
                 page.close()
             meta = pdf.get_metadata_dict(skip_empty=True)
         except pdfium.PdfiumError as e:
-            raise InputError(f"{path}: damaged PDF ({e})") from e
+            raise InputError(f"{path}: damaged PDF ({_pdfium_reason(e)})") from e
         finally:
             pdf.close()
         # a scan has no text layer, or only a stamp or page numbers added by the scanner

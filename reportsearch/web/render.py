@@ -65,9 +65,18 @@ def answer_line(hit: Hit, open_mark: str = "【", close_mark: str = "】") -> st
     return f"{ans.text[:a]}{open_mark}{ans.text[a:b]}{close_mark}{ans.text[b:]}"
 
 
+def report_title(p: Passage) -> str:
+    """`《沁水县2023年政府工作报告》`: the passage's report as people name it (its doc id in an older index)."""
+    return f"《{p.doc_title or p.doc}》"
+
+
 def to_text(response: SearchResponse, color: bool = False, filtered: bool = False) -> str:
-    """The CLI's human-readable form; `filtered`: the search was limited to a report, year or section."""
-    lines = [f"问：{response.query}    （模式：{response.mode}，{len(response.results)} 条结果）"]
+    """The CLI's human-readable form; `filtered`: the search was limited to a report, year or section.
+
+    The report is named once in the first line when every hit comes from one, else at the head of each hit."""
+    single = len({h.passage.doc for h in response.results}) == 1
+    source = f"，均出自{report_title(response.results[0].passage)}" if single else ""
+    lines = [f"问：{response.query}    （模式：{response.mode}，{len(response.results)} 条结果{source}）"]
     for n in response.notices:
         lines.append(f"注意：{n}")
     if not response.results:  # (no result is also low confidence: "results below are for reference" would not fit)
@@ -78,7 +87,7 @@ def to_text(response: SearchResponse, color: bool = False, filtered: bool = Fals
     for h in response.results:
         p = h.passage
         lines.append("")
-        lines.append(f"{h.rank}. [{h.score:.3f}] {breadcrumb(p.section)}  ({p.id})")
+        lines.append(f"{h.rank}. [{h.score:.3f}] {'' if single else report_title(p)}{breadcrumb(p.section)}  ({p.id})")
         lines.append(f"   答：{answer_line(h, bold, end)}")
         lines.append("   " + mark_text(p.text, h.highlights, None, bold, end, escape=lambda s: s))
     return "\n".join(lines)
