@@ -24,7 +24,8 @@ from .keyword import top_k as top_scores
 from .records import Answer, Comparison, Hit, ReportHit, SearchResponse
 from .store import IndexStore, ingest_command, load_index, read_manifest
 from .textnorm import fold
-from .timeref import answers_another_time, is_relative_time_word, prefer_time, question_time
+from .timeref import (TimeRef, answers_another_time, asks_plan, covered_year, in_library, is_relative_time_word,
+                      prefer_time, question_time)
 from .tokenize import content_words, nothing_to_look_for, query_terms, strip_question_words, tokenize
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ MODES = ("hybrid", "semantic", "keyword")
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
 _WS = re.compile(r"\s+")
+_YEAR_WORD = re.compile(r"(?:19|20)\d\d")  # a year as content_words gives it (`2023年` -> 2023)
 _CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
@@ -59,6 +61,10 @@ class EngineConfig:
     low_conf_dense: float = 0.76  # queries without Chinese words (English) are judged by the dense score alone
     time_boost: float = 0.3  # passages in the half of a report the question asks about (去年/今年) gain this
     time_penalty: float = 0.0  # … and those in the other half lose this (× the score spread; timeref.py)
+    # in a library of several years, a passage known to be about another year than the question's (timeref.
+    # in_library: 去年 = the newest report's review) loses this: the same paragraph in two years' reports scores
+    # alike, and only the year tells the right one from a wrong figure
+    time_penalty_library: float = 0.3
     measure_boost: float = 0.25  # passages holding the question's measure verbatim gain this (figures.py)
     low_conf_english_glossary: bool = True  # English queries: also flag when no glossary term of theirs is found
 
@@ -120,6 +126,8 @@ class SearchEngine:
                 self._rows_by["section"].setdefault(title, []).append(i)
         self._rows_by = {kind: {k: np.asarray(v, dtype=np.int64) for k, v in by.items()}
                          for kind, by in self._rows_by.items()}
+        self._years = {y for y in self._rows_by["year"] if y is not None}
+        self._copies = self._copies_in_other_reports()
         self._several_years = len(self._rows_by["year"]) > 1  # ties go to the newer report (search)
 
     @property
@@ -202,6 +210,26 @@ class SearchEngine:
             out.append(tuple(ids))
         return out
 
+    def _copies_in_other_reports(self) -> dict[int, tuple[int, ...]]:
+        """Row -> the rows of the same text (folded, word for word) in other reports, newest report first; only
+        rows that have such copies. One copy a report: the first of its rows with that text."""
+        by_text: dict[str, list[int]] = {}
+        for i, t in enumerate(self.folded):
+            by_text.setdefault(t, []).append(i)
+        out: dict[int, tuple[int, ...]] = {}
+        for rows in by_text.values():
+            if len(rows) < 2:
+                continue
+            first = {}  # doc -> its first row with this text
+            for r in rows:
+                first.setdefault(self.passages[r].doc, r)
+            if len(first) < 2:
+                continue
+            ordered = sorted(first.values(), key=lambda r: -(self.passages[r].year or 0))  # stable: row order
+            for r in rows:
+                out[r] = tuple(o for o in ordered if self.passages[o].doc != self.passages[r].doc)
+        return out
+
     def sections(self, doc: str | None = None) -> list[str]:
         """The L2 headings (or L1 where there is no L2), in report order: the choices for a section filter; those
         of report `doc` only when given (an unknown doc: none)."""
@@ -214,6 +242,14 @@ class SearchEngine:
     def passage(self, pid: str):
         i = self.row_of.get(pid)
         return None if i is None else self.passages[i]
+
+    def _years_in(self, docs: Sequence[str] | None, year: int | None) -> set[int]:
+        """The report years a search with these filters may return (allowed_rows has checked them)."""
+        if year is not None:
+            return {year}
+        if docs:
+            return {y for y in (self.passages[int(self._rows_by["doc"][d][0])].year for d in docs) if y is not None}
+        return self._years
 
     def _keyword_query(self, q: str) -> tuple[str, list[str]]:
         fq = strip_question_words(fold(q))
@@ -257,7 +293,9 @@ class SearchEngine:
         # what needs only the question is worked out before the model runs: the model's weights pass through
         # the caches, and the Python that follows a run runs slower for it
         terms = query_terms(fq, folded=True) + [t for t in extra if t]  # what the highlights mark
-        ref, ask, words = question_time(q), Ask.of(q, extra), content_words(fq)
+        years = self._years_in(docs, year)
+        ref = in_library(question_time(q), years, asks_plan(q))
+        ask, words = Ask.of(q, extra), content_words(fq)
         qvec = self.embed_query(q) if mode != "keyword" else None
         dense = self._dense_scores(qvec, allowed) if qvec is not None else {}
         if mode == "semantic":
@@ -266,26 +304,33 @@ class SearchEngine:
             ranked = ranked_items(keyword)
         else:
             ranked = fuse(dense, keyword, cfg.fusion, cfg.alpha, cfg.rrf_k)
-        ranked = prefer_time(ranked, self.passages, ref, cfg.time_boost, cfg.time_penalty)
+        ranked = prefer_time(ranked, self.passages, ref, cfg.time_boost,
+                             cfg.time_penalty_library if len(years) > 1 else cfg.time_penalty)
         ranked = prefer_measure(ranked, self.folded, q, cfg.measure_boost)
         if self._several_years:  # the same paragraph in two years' reports: this year's first
             ranked = newer_first_on_ties(ranked, lambda i: self.passages[i].year)
         hits = self._collect(ranked, top_k, terms, qvec, ask)
-        low = self._low_confidence(fq, hits, dense, words)
+        low = self._low_confidence(fq, hits, dense, words, ref, max(years, default=None))
         return SearchResponse(query=q, mode=mode, results=tuple(hits), low_confidence=low, notices=tuple(notices))
 
     def _collect(self, ranked, top_k, terms, qvec, ask: Ask | None = None) -> list[Hit]:
         hits: list[Hit] = []
         clauses: set[tuple] = set()  # (doc, section) of clauses already shown
+        shown: set[int] = set()  # rows of another report's copy of a passage already shown (Hit.also_in)
         for i, score in ranked:
+            if i in shown:
+                continue
             p = self.passages[i]
             if len(p.section) >= 3:
                 if (p.doc, p.section) in clauses:
                     continue  # another piece of a clause that already ranked higher
                 clauses.add((p.doc, p.section))
+            copies = self._copies.get(i, ())
+            shown.update(copies)
             hl = highlight_spans(self.folded[i], terms)
             hits.append(Hit(passage=p, score=score, rank=len(hits) + 1, highlights=tuple(hl),
-                            answer=self._answer(i, hl, qvec, ask), neighbors=self.neighbors[i]))
+                            answer=self._answer(i, hl, qvec, ask), neighbors=self.neighbors[i],
+                            also_in=tuple(self.passages[r] for r in copies)))
             if len(hits) == top_k:
                 break
         return hits
@@ -349,7 +394,8 @@ class SearchEngine:
         """IDF-weighted share of the query's content words found in the best of the top 3 hits.
 
         `fq` is the folded query without question words. A word also counts as found when one of its
-        glossary expansions is (`gdp` -> 地区生产总值). Relative time words (`去年`) are left to `out_of_time`:
+        glossary expansions is (`gdp` -> 地区生产总值), and a year when the hit is about that year (its section, as
+        timeref.covered_year reads it). Relative time words (`去年`) are left to `out_of_time`:
         they name a part of every report, not words its passages hold. None for queries with no Chinese content
         words or numbers (English, say), where only the dense score can judge. `words` are `content_words(fq)`
         when the caller has them.
@@ -365,33 +411,47 @@ class SearchEngine:
             return None
         weights = {w: self._idf(w) for w in words}
         total = sum(weights.values())
+        years = {w: int(w) for w in words if _YEAR_WORD.fullmatch(w)}
         best = 0.0
         for h in hits[:3]:
-            text = self.folded[self.row_of[h.passage.id]]
-            got = sum(wt for w, wt in weights.items() if w in text or any(x in text for x in alts[w]))
+            p = h.passage
+            text = self.folded[self.row_of[p.id]]
+            # a year is also found in a passage about that year: `2023年教育` under 二、2023年工作安排
+            about = covered_year(p.section, p.year)[1] if years else None
+            got = sum(wt for w, wt in weights.items()
+                      if w in text or any(x in text for x in alts[w]) or years.get(w, 0) == about)
             best = max(best, got)
         return best / total if total > 0 else None
 
-    def out_of_time(self, fq: str, hits: list[Hit], words: list[str] | None = None) -> bool:
-        """True when the question names a part of the reports (`去年`, `今年`, `前年`) and each of the top 3 hits
-        is known to be about another time (timeref.answers_another_time). `words`: as for `coverage`."""
+    def out_of_time(self, fq: str, hits: list[Hit], words: list[str] | None = None, ref: TimeRef | None = None,
+                    newest: int | None = None) -> bool:
+        """True when the question names a part of the reports (`去年`, `今年`, `前年`) or a year, and each of the top 3
+        hits is known to be about another time (timeref.answers_another_time) and does not name that year. `words`: as for `coverage`; `ref`: the
+        question's time as the search read it (in_library), `newest`: the newest report it searched (default:
+        the question's own words, the whole index)."""
         if not hits:
             return False
         words = content_words(fq) if words is None else words
-        if not any(is_relative_time_word(w) for w in words):
+        named = [w for w in words if _YEAR_WORD.fullmatch(w)]
+        if not named and not any(is_relative_time_word(w) for w in words):
             return False
-        return answers_another_time(question_time(fq), [(h.passage.section, h.passage.year) for h in hits[:3]],
-                                    self.newest_year)
+        if any(w in self.folded[self.row_of[h.passage.id]] for w in named for h in hits[:3]):
+            return False  # `到2025年的目标`: a passage that names the year speaks about it, whatever its section
+        return answers_another_time(question_time(fq) if ref is None else ref,
+                                    [(h.passage.section, h.passage.year) for h in hits[:3]],
+                                    self.newest_year if newest is None else newest)
 
     def _low_confidence(self, fq: str, hits: list[Hit], dense: dict[int, float],
-                        words: list[str] | None = None) -> bool:
-        """`words`: `content_words(fq)` when the caller has them (worked out once for both checks)."""
+                        words: list[str] | None = None, ref: TimeRef | None = None,
+                        newest: int | None = None) -> bool:
+        """`words`: `content_words(fq)` when the caller has them (worked out once for both checks); `ref`,
+        `newest`: as for `out_of_time`."""
         if not hits:
             return True
         words = content_words(fq) if words is None else words
         if nothing_to_look_for(fq, words):  # `的`, `？`, `x`: whatever the scores, nothing was asked
             return True
-        if self.out_of_time(fq, hits, words):
+        if self.out_of_time(fq, hits, words, ref, newest):
             return True
         cfg = self.config
         coverage = self.coverage(fq, hits, words)

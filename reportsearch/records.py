@@ -56,6 +56,9 @@ class Hit:
     highlights: tuple[tuple[int, int], ...] = ()
     answer: Answer | None = None
     neighbors: tuple[str, ...] = ()
+    # the same text, word for word, in other reports of the library (a paragraph kept from year to year), newest
+    # first: shown once, here, instead of once per year
+    also_in: tuple[Passage, ...] = ()
 
     def to_dict(self) -> dict:
         p = self.passage
@@ -65,7 +68,9 @@ class Hit:
                 "section": list(p.section), "text": p.text,
                 "highlights": [list(h) for h in self.highlights],
                 "answer": ans.to_dict(),
-                "neighbors": list(self.neighbors)}
+                "neighbors": list(self.neighbors),
+                "also_in": [{"id": o.id, "doc": o.doc, "doc_title": o.doc_title or o.doc, "year": o.year}
+                            for o in self.also_in]}
 
 
 @dataclass(frozen=True)

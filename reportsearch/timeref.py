@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
-from typing import Sequence
+from typing import Collection, Sequence
 
 from .textnorm import fold
 
@@ -17,6 +17,9 @@ _PAST = ("过去一年", "过去的一年", "上一年", "上年", "去年", "la
 _TWO_BACK = ("前年", "year before last")
 _NOW = ("今年", "本年", "this year", "明年", "next year")
 _PLAN_WORDS = ("目标", "计划", "预期", "打算", "target", "plan")
+# with a year that two reports cover (the plan of 2023 in the 2023 report, its review in the 2024 one): these ask
+# for the plan; anything else (多少, 完成, 怎么样) for what happened
+_PLAN_ASK = _PLAN_WORDS + ("安排", "任务", "部署")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年?(?!\d)")
 _REVIEW_HEAD = ("回顾", "总结", "过去", "成就", "成绩")
 _PLAN_HEAD = ("安排", "任务", "目标", "计划", "打算", "部署", "思路", "展望")
@@ -46,7 +49,8 @@ class TimeRef:
     """What a question refers to: an absolute year, or a half of each report (relative words), or nothing."""
 
     year: int | None = None  # an explicit year (`2022年`)
-    half: str | None = None  # REVIEW or PLAN, for relative words (`去年`, `今年`, `目标`)
+    half: str | None = None  # REVIEW or PLAN, for relative words (`去年`, `今年`, `目标`); with a year: that
+    # year's review or plan only (in_library)
     back: int = 1  # for REVIEW: how many years before the report (`前年` = 2)
 
     def __bool__(self) -> bool:
@@ -70,6 +74,30 @@ def question_time(query: str) -> TimeRef:
     if any(w in q for w in _NOW) or any(w in q for w in _PLAN_WORDS):
         return TimeRef(half=PLAN)
     return TimeRef()
+
+
+def asks_plan(query: str) -> bool:
+    """Whether a question asks for a plan (目标, 安排, 任务…) rather than for what happened."""
+    q = fold(query)
+    return any(w in q for w in _PLAN_ASK)
+
+
+def in_library(ref: TimeRef, years: Collection[int | None], plan: bool = False) -> TimeRef:
+    """`ref` read in a library of reports of these `years` (those a search may return), as one reader today
+    would: `去年` is the newest report's review (the year before it), `前年` the review of the year before that,
+    `今年` (and a plan word alone) the newest report's plan. A named year that two reports cover (the plan of
+    2023 and the 2024 report's review of 2023) is the plan when the question asks for one (`plan`, asks_plan),
+    else the review: what happened. With fewer than two years, `ref` as it is (each report's own halves)."""
+    known = {y for y in years if y is not None}
+    if not ref or len(known) < 2:
+        return ref
+    year = ref.year
+    if year is None:  # a relative word: counted from the newest report
+        plan = ref.half == PLAN
+        year = max(known) - (0 if plan else ref.back)
+    if year in known and year + 1 in known:
+        return TimeRef(year=year, half=PLAN if plan else REVIEW)
+    return TimeRef(year=year)
 
 
 def passage_half(section: Sequence[str]) -> tuple[str | None, int | None]:
@@ -116,7 +144,7 @@ def time_match(ref: TimeRef, section: Sequence[str], report_year: int | None) ->
     if ref.year is not None:
         if year is None:
             return None
-        return year == ref.year
+        return year == ref.year and ref.half in (None, half)
     if ref.half == REVIEW and ref.back > 1:
         if half != REVIEW:
             return False

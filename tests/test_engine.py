@@ -38,7 +38,8 @@ def test_result_shape_is_the_shared_json(engine):
     assert set(d) >= {"query", "mode", "low_confidence", "results"}
     r = d["results"][0]
     assert set(r) == {"rank", "score", "id", "doc", "doc_title", "year", "section", "text", "highlights", "answer",
-                      "neighbors"}
+                      "neighbors", "also_in"}
+    assert r["also_in"] == []  # one report: no other report holds the same text
     assert r["rank"] == 1 and r["section"][-1] == "坚持教育优先"
     assert all(r["text"][a:b] for a, b in r["highlights"]) and any(r["text"][a:b] == "教育" for a, b in r["highlights"])
     a = r["answer"]

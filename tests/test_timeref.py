@@ -1,8 +1,8 @@
 """The time a question refers to, the half of a report a passage is in, and the year-aware ranking preference."""
 
 from reportsearch.records import Passage
-from reportsearch.timeref import (PLAN, REVIEW, TimeRef, covered_year, passage_half, prefer_time, question_time,
-                                  time_match)
+from reportsearch.timeref import (PLAN, REVIEW, TimeRef, asks_plan, covered_year, in_library, passage_half,
+                                  prefer_time, question_time, time_match)
 
 REV = ("一、2022年工作回顾",)
 PLN = ("二、2023年工作安排", "（一）聚焦产业转型", "优化提升煤炭产业")
@@ -78,3 +78,45 @@ def test_prefer_time_gives_each_passage_what_its_own_time_match_says():
         for i, s in ranked:
             m = time_match(ref, ps[i].section, ps[i].year)
             assert out[i] == s + (0.3 * 0.7 if m else -0.2 * 0.7 if m is False else 0.0), (q, ps[i].id)
+
+
+def test_asks_plan():
+    for q in ("2023年GDP增长目标是多少", "2022年教育方面有哪些安排", "2024年重点任务", "今年的计划"):
+        assert asks_plan(q), q
+    for q in ("2023年地区生产总值是多少", "2021年原煤产量完成了多少", "去年经济怎么样"):
+        assert not asks_plan(q), q
+
+
+def test_in_a_library_relative_words_count_from_the_newest_report():
+    years = {2021, 2022, 2023, 2024}
+    assert in_library(question_time("去年GDP多少"), years) == TimeRef(year=2023, half=REVIEW)
+    assert in_library(question_time("前年GDP多少"), years) == TimeRef(year=2022, half=REVIEW)
+    assert in_library(question_time("今年教育方面有什么安排"), years, plan=True) == TimeRef(year=2024)
+    assert in_library(question_time("GDP增长目标"), years, plan=True) == TimeRef(year=2024)
+    # only the newest report's review is about the year before it
+    last = in_library(question_time("去年GDP"), years)
+    assert time_match(last, ("一、2023年工作回顾",), 2024)
+    assert time_match(last, ("二、2023年工作安排",), 2023) is False  # that year's target, not what happened
+    assert time_match(last, ("一、2021年工作回顾",), 2022) is False
+    # with the 2023 report's own year missing, 去年 is still the newest report's review
+    assert in_library(question_time("去年GDP"), {2021, 2024}) == TimeRef(year=2023)
+
+
+def test_in_a_library_a_year_two_reports_cover_is_the_plan_only_when_a_plan_is_asked_for():
+    years = {2022, 2023, 2024}
+    ref = question_time("2023年地区生产总值是多少")
+    got = in_library(ref, years, plan=asks_plan("2023年地区生产总值是多少"))
+    assert got == TimeRef(year=2023, half=REVIEW)
+    assert time_match(got, ("一、2023年工作回顾",), 2024) and time_match(got, PLN, 2023) is False
+    got = in_library(question_time("2023年GDP增长目标"), years, plan=True)
+    assert got == TimeRef(year=2023, half=PLAN)
+    assert time_match(got, PLN, 2023) and time_match(got, ("一、2023年工作回顾",), 2024) is False
+    # a year only one report covers: either half of it, as in a single report
+    assert in_library(question_time("2024年GDP"), years) == TimeRef(year=2024)
+    assert in_library(question_time("2021年GDP"), years) == TimeRef(year=2021)
+
+
+def test_one_report_keeps_each_reports_own_halves():
+    for q in ("去年GDP", "前年GDP", "今年目标", "2023年GDP"):
+        ref = question_time(q)
+        assert in_library(ref, {2023}) is ref and in_library(ref, {2023, None}) is ref and in_library(ref, ()) is ref

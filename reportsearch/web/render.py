@@ -70,6 +70,11 @@ def report_title(p: Passage) -> str:
     return f"《{p.doc_title or p.doc}》"
 
 
+def also_in_line(hit: Hit) -> str:
+    """`原文相同的段落也见于《…2023年…》《…2022年…》`: the other reports holding this passage word for word."""
+    return "原文相同的段落也见于" + "".join(report_title(o) for o in hit.also_in)
+
+
 def to_text(response: SearchResponse, color: bool = False, filtered: bool = False) -> str:
     """The CLI's human-readable form; `filtered`: the search was limited to a report, year or section.
 
@@ -90,4 +95,6 @@ def to_text(response: SearchResponse, color: bool = False, filtered: bool = Fals
         lines.append(f"{h.rank}. [{h.score:.3f}] {'' if single else report_title(p)}{breadcrumb(p.section)}  ({p.id})")
         lines.append(f"   答：{answer_line(h, bold, end)}")
         lines.append("   " + mark_text(p.text, h.highlights, None, bold, end, escape=lambda s: s))
+        if h.also_in:
+            lines.append(f"   {also_in_line(h)}")
     return "\n".join(lines)
