@@ -232,8 +232,10 @@ class SearchEngine:
 
     def sections(self, doc: str | None = None) -> list[str]:
         """The L2 headings (or L1 where there is no L2), in report order: the choices for a section filter; those
-        of report `doc` only when given (an unknown doc: none)."""
-        rows = self._rows_by["doc"].get(doc, ()) if doc else range(len(self.passages))
+        of report `doc` only when given (an unknown doc: none), else the newest report's first, then those only
+        older reports have."""
+        by_doc = self._rows_by["doc"]
+        rows = by_doc.get(doc, ()) if doc else [i for r in self.reports() for i in by_doc[r["doc"]]]
         ps = [self.passages[int(i)] for i in rows]
         seen = dict.fromkeys(p.section[1] if len(p.section) > 1 and p.section[1].startswith("（") else p.section[0]
                              for p in ps if p.section)  # L2 titles are canonicalised to `（…）`

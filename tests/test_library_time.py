@@ -93,3 +93,11 @@ def test_a_paragraph_kept_from_year_to_year_is_one_result(three_years):
     from reportsearch.web.render import to_text
 
     assert "原文相同的段落也见于《沁水县2023年政府工作报告》《沁水县2022年政府工作报告》" in to_text(r)
+
+
+def test_the_section_choices_of_all_reports_are_newest_first(three_years):
+    """With 全部报告 the 限定章节 list followed the order the reports were added (new-user walkthrough)."""
+    got = three_years.sections()
+    assert got[:2] == ["一、2023年工作回顾", "二、2024年工作安排"]
+    assert got.index("一、2022年工作回顾") < got.index("一、2021年工作回顾") < got.index("二、2022年工作安排")
+    assert len(got) == len(set(got))
