@@ -269,12 +269,18 @@ class SearchEngine:
         return dict(zip(ids.tolist(), scores.tolist()))  # Python ints and floats, converted in C
 
     # ------------------------------------------------------------ search
-    def compare(self, query: str, mode: str = "hybrid") -> Comparison:
-        """The best passage of each report for one question, newest report first; a report whose best
-        passage is below the low-confidence line gets None (the query vector comes from the LRU cache)."""
+    def compare(self, query: str, mode: str = "hybrid", docs: Sequence[str] | None = None,
+                year: int | None = None) -> Comparison:
+        """The best passage of each report for one question (of those `docs` and `year` keep: both given, those
+        both keep), newest report first; a report whose best passage is below the low-confidence line gets None
+        (the query vector comes from the LRU cache). A doc id or year naming no report: as for `search`."""
         q, _ = normalize_query(query)
+        allowed = self.allowed_rows(None, docs, year)
+        kept = None if allowed is None else {self.passages[int(i)].doc for i in allowed}
         rows = []
         for r in self.reports():
+            if kept is not None and r["doc"] not in kept:
+                continue
             resp = self.search(q, mode=mode, top_k=1, docs=[r["doc"]])
             hit = resp.results[0] if resp.results and not resp.low_confidence else None
             rows.append(ReportHit(doc=r["doc"], doc_title=r["doc_title"], year=r["year"], hit=hit))

@@ -24,7 +24,8 @@ def test_search_matches_cli_shape(server):
 
 
 @pytest.mark.parametrize("params,fragment", [
-    ({"q": "教育", "k": 0}, "top_k"), ({"q": "教育", "k": 10000}, "top_k"), ({"q": "教育", "k": "abc"}, "whole number"),
+    ({"q": "教育", "k": 0}, "k must be a whole number"), ({"q": "教育", "k": 10000}, "k must be a whole number"),
+    ({"q": "教育", "k": "abc"}, "k must be a whole number"),
     ({"q": "教育", "mode": "fuzzy"}, "unknown mode"), ({}, "missing parameter q"), ({"q": "   "}, "empty"),
 ])
 def test_bad_parameters_are_4xx_json(server, params, fragment):
@@ -40,6 +41,13 @@ def test_another_method_on_a_read_only_path_is_405_json(server, method, path):
     r = requests.request(method, server + path, timeout=30)  # was the page's 404 {"detail": "Not Found"}
     assert r.status_code == 405 and r.headers["allow"] == "GET"
     assert "not allowed" in r.json()["error"] and "use GET" in r.json()["error"]
+
+
+def test_the_page_does_not_offer_gradios_api(server):
+    """Gradio's footer offered "Use via API", Gradio's own endpoints, not this API (the README documents /api):
+    the page has no footer links, so neither that link nor its `?view=api` panel."""
+    assert requests.get(server + "/config", timeout=30).json()["footer_links"] == []
+    assert '"footer_links":[]' in requests.get(server + "/", timeout=30).text
 
 
 def test_hostile_query_is_returned_as_data(server):

@@ -57,6 +57,26 @@ def test_fast_path_answers_as_the_fastapi_route(apps, query):
     assert a.headers.raw == b.headers.raw  # the same headers in the same order, security headers included
 
 
+@pytest.mark.parametrize("k", ["0", "51", "99", "-1", "x", "2.5"])
+def test_every_k_error_names_k(apps, k):
+    """The API's parameter is `k`: its range errors named the engine's `top_k` (`k=x` already said `k`)."""
+    for client in apps[:2]:
+        r = client.get(f"/api/search?q=教育&k={k}")
+        assert r.status_code == 400 and r.json() == {"error": f"k must be a whole number from 1 to 50, got {k!r}"}
+
+
+def test_an_empty_mode_or_k_is_the_default(apps):
+    """An HTML form submits its empty fields: `mode=` and `k=` mean the default, as an empty `year=` or `doc=` does
+    (an empty `mode=` was a 400 "unknown mode ''"); a bad value is still a 400."""
+    fast, route, _ = apps
+    plain = route.get("/api/search?q=教育").content
+    for client in (fast, route):
+        for query in ("q=教育&mode=", "q=教育&k=", "q=教育&mode=&k=&year=&doc="):
+            r = client.get("/api/search?" + query)
+            assert r.status_code == 200 and r.content == plain, query
+        assert client.get("/api/search?q=教育&mode=fuzzy").status_code == 400
+
+
 def test_fast_path_passes_other_requests_on(apps):
     fast, route, _ = apps
     for method, path in (("HEAD", "/api/search?q=x"), ("POST", "/api/search?q=x"), ("GET", "/api/search/?q=x"),
@@ -115,6 +135,53 @@ def test_unexpected_error_is_the_same_500_json(apps):
         service.search = real
     assert a.status_code == b.status_code == 500 and a.content == b.content
     assert a.json() == {"error": "internal error; see the server log"}
+
+
+# ---------------------------------------------------------------- /api/compare
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """The API of an index of two reports, 2023 and 2024."""
+    from reportsearch.web.api import create_api
+    from reportsearch.web.server import build_service
+
+    d = tmp_path_factory.mktemp("library")
+    (d / "data").mkdir()
+    paths = [d / "data" / f"qinshui-{year}.txt" for year in (2023, 2024)]
+    for path, figure in zip(paths, (65, 80)):
+        path.write_text(f"一、安排\n\n（一）产业\n\n新建5G基站{figure}座。推进煤炭转型。\n\n优化营商环境。", encoding="utf-8")
+    build_index(paths, index_dir=d / "index", embedder=FakeEmbedder(), progress=False)
+    with TestClient(create_api(build_service(SearchEngine.load(d / "index", embedder=FakeEmbedder())))) as client:
+        yield client
+
+
+def test_compare_keeps_the_reports_doc_and_year_name(library):
+    """`doc` and `year` were ignored: every report was compared."""
+    def compared(query):
+        r = library.get("/api/compare?q=5G基站&" + query)
+        assert r.status_code == 200, r.text
+        return [x["doc"] for x in r.json()["reports"]]
+
+    both = ["qinshui-2024", "qinshui-2023"]
+    assert compared("") == both and compared("doc=&year=&mode=&k=") == both  # empty fields: no filter, defaults
+    assert compared("doc=qinshui-2023") == ["qinshui-2023"] and compared("year=2024") == ["qinshui-2024"]
+    assert compared("doc=qinshui-2023&doc=qinshui-2024") == both and compared("doc=qinshui-2023&year=2024") == []
+
+
+@pytest.mark.parametrize("query", ["doc=nosuch", "doc=qinshui-2023&doc=nosuch", "year=1999", "year=abc",
+                                   "mode=fuzzy", ""])
+def test_compare_answers_a_bad_filter_as_search_does(library, query):
+    q = "" if query == "" else "q=5G基站&"  # the last: no q at all
+    a, b = library.get("/api/compare?" + q + query), library.get("/api/search?" + q + query)
+    assert a.status_code == b.status_code == 400 and a.json() == b.json()
+
+
+def test_compare_refuses_k_and_points_to_search(library):
+    """Compare gives one passage a report; `k` was silently ignored."""
+    r = library.get("/api/compare?q=5G基站&k=3")
+    assert r.status_code == 400 and "one best passage" in r.json()["error"]
+    assert "/api/search?doc=" in r.json()["error"]
+    params = library.get("/api/openapi.json").json()["paths"]["/api/compare"]["get"]["parameters"]
+    assert {p["name"] for p in params} == {"q", "mode", "doc", "year", "k"}
 
 
 # ---------------------------------------------------------------- the thread pool

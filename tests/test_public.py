@@ -110,6 +110,40 @@ def test_staff_view_never_shows_more_than_the_log_keeps(public):
     assert long_q[:200] in counts(s["top"])
 
 
+def test_staff_page_speaks_chinese_and_its_chart_reads_at_phone_width(public):
+    """At 390 px: a wrong token is told in Chinese (it was the API's English), and the chart's day labels are at
+    least 10 px high, inside the page and apart (they were 4 px: a 900-unit drawing scaled to the screen)."""
+    import os
+    from pathlib import Path
+
+    from conftest import open_page
+
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists() and not os.environ.get("CI"):
+        pytest.skip("Debian chromium not installed (apt-get install -y chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    boxes_js = "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.height]; })"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--headless=new", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        open_page(page, public["base"] + "/staff", ready="#login #token")
+        page.locator("#token").fill("wrong-token")
+        page.locator("#login button[type=submit]").click()
+        status = page.locator("#status", has_text="令牌")
+        status.wait_for(timeout=10_000)
+        assert "valid staff token" not in status.inner_text()
+        page.locator("#token").fill(TOKEN)
+        for days in (7, 30, 90):
+            page.locator("#days").select_option(str(days))
+            page.locator("#login button[type=submit]").click()
+            expect(page.locator("#chart rect[data-day]")).to_have_count(days, timeout=10_000)
+            labels = sorted(page.eval_on_selector_all("#chart text[text-anchor=middle]", boxes_js))
+            assert len(labels) >= 3 and all(h >= 10 and 0 <= x0 and x1 <= 390 for x0, x1, h in labels), labels
+            assert all(a[1] + 2 <= b[0] for a, b in zip(labels, labels[1:])), labels  # none overlap
+        browser.close()
+
+
 def test_query_log_holds_no_client_address_or_agent(public):
     base = public["base"]
     r = requests.get(base + "/api/search", params={"q": "看病就医方面有什么新举措"}, timeout=60,

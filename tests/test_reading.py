@@ -88,6 +88,24 @@ def test_figures_csv_has_a_bom_and_reads_back_with_the_chinese_intact():
     assert back[4][5] == "'=SUM(1)新增5G基站65座。" and not any(c.startswith("=") for row in back for c in row)
 
 
+def test_figures_csv_links_are_absolute_under_the_apps_root_path(lib, fake_embedder):
+    """A spreadsheet cannot follow `/?p=…`: each row's link starts with the request's base URL, root path included."""
+    from starlette.testclient import TestClient
+
+    from reportsearch.engine import SearchEngine
+    from reportsearch.ingest import build_index
+    from reportsearch.web.api import create_api
+    from reportsearch.web.server import build_service
+
+    src, index = lib
+    build_index(sorted(src.iterdir()), index_dir=index, embedder=fake_embedder, progress=False)
+    app = create_api(build_service(SearchEngine.load(index, embedder=fake_embedder)))
+    for root, base in (("", "http://testserver/?p="), ("/rs", "http://testserver/rs/?p=")):
+        r = TestClient(app, root_path=root).get("/api/figures.csv")
+        links = [row[-1] for row in csv.reader(io.StringIO(r.content.decode("utf-8-sig")))][1:]
+        assert r.status_code == 200 and links and all(link.startswith(base) for link in links), links
+
+
 def test_table_html_escapes_and_limits():
     rows = R.figure_rows(PS)
     h = R.figures_table_html(rows)

@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.routing import Route
 
-from ..engine import MODES, check_top_k
+from ..engine import MAX_TOP_K, MODES, check_top_k
 from ..errors import QueryError, ReportSearchError, ServiceLimitError
 
 log = logging.getLogger(__name__)
+DEFAULT_K, DEFAULT_MODE = "5", "hybrid"  # also what an empty `k=` or `mode=` means (HTML forms send empty fields)
 
 
 class FigureOut(BaseModel):
@@ -42,12 +43,19 @@ class PassageFields(ReportFields):
     text: str
 
 
+class CopyOut(ReportFields):
+    """The same passage, word for word, in another report."""
+
+    id: str
+
+
 class HitOut(PassageFields):
     rank: int
     score: float
     highlights: list[list[int]]
     answer: AnswerOut
     neighbors: list[str]
+    also_in: list[CopyOut]  # other reports holding this text word for word, newest first (shown once, here)
 
 
 class SearchOut(BaseModel):
@@ -118,28 +126,39 @@ def _year(year: str | None) -> int | None:
         raise QueryError(f"year must be a year such as 2023, got {year!r}") from None
 
 
-def _checked(q: str | None, k: str, mode: str, year: str | None) -> tuple[int, int | None]:
-    """(top_k, year) of a search's parameters; QueryError (400) for a bad one."""
+def _k(k: str) -> int:
+    """The API's `k`; its QueryError names `k` (the engine's own names `top_k`)."""
+    try:
+        return check_top_k(int(k))
+    except (ValueError, QueryError):
+        raise QueryError(f"k must be a whole number from 1 to {MAX_TOP_K}, got {k!r}") from None
+
+
+def _docs(doc: list[str] | None) -> list[str] | None:
+    """The `doc` filter: every non-empty value, or None (no filter)."""
+    return [d for d in doc or [] if d] or None
+
+
+def _checked(q: str | None, k: str, mode: str, year: str | None) -> tuple[int, str, int | None]:
+    """(top_k, mode, year) of a search's parameters, an empty `k` or `mode` the default; QueryError (400) for a
+    bad one."""
     if q is None:
         raise QueryError("missing parameter q: add ?q=your+question")
-    try:
-        top_k = check_top_k(int(k))
-    except ValueError:
-        raise QueryError(f"k must be a whole number from 1 to 50, got {k!r}") from None
+    top_k, mode = _k(k or DEFAULT_K), mode or DEFAULT_MODE
     if mode not in MODES:
         raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-    return top_k, _year(year)
+    return top_k, mode, _year(year)
 
 
-def search_response(service, client: str, q: str | None, k: str = "5", mode: str = "hybrid",
+def search_response(service, client: str, q: str | None, k: str = DEFAULT_K, mode: str = DEFAULT_MODE,
                     section: str | None = None, doc: list[str] | None = None,
                     year: str | None = None, admitted: bool = False) -> JSONResponse:
     """/api/search once its parameters are read: the search (blocking) and its JSON answer or 4xx/503 problem.
     `admitted`: `admit_search` already took the client's rate-limit token."""
     try:
-        top_k, year_ = _checked(q, k, mode, year)
+        top_k, mode, year_ = _checked(q, k, mode, year)
         r = service.search(q, mode=mode, top_k=top_k, section=section or None, client=client, source="api",
-                           docs=[d for d in doc or [] if d] or None, year=year_, admitted=admitted)
+                           docs=_docs(doc), year=year_, admitted=admitted)
     except ReportSearchError as e:
         return _error(e)
     return JSONResponse(r.to_dict())  # already plain JSON: skips jsonable_encoder (~0.5 ms of GIL a request)
@@ -152,7 +171,7 @@ def admit_search(service, host: str | None, forwarded_for: str | None,
     A client over its limit is answered at once and holds no place in the queue."""
     last = dict(params)
     try:
-        _checked(last.get("q"), last.get("k", "5"), last.get("mode", "hybrid"), last.get("year"))
+        _checked(last.get("q"), last.get("k", DEFAULT_K), last.get("mode", DEFAULT_MODE), last.get("year"))
         service.admit(service.client(host, forwarded_for), "api")
     except ReportSearchError as e:
         return _error(e)
@@ -172,8 +191,23 @@ def search_from_query(service, host: str | None, forwarded_for: str | None,
     the last value of a repeated parameter, every `doc` (none: None), a missing one its default."""
     last = dict(params)
     doc = [v for key, v in params if key == "doc"] or None
-    return search_response(service, service.client(host, forwarded_for), last.get("q"), last.get("k", "5"),
-                           last.get("mode", "hybrid"), last.get("section"), doc, last.get("year"), admitted)
+    return search_response(service, service.client(host, forwarded_for), last.get("q"), last.get("k", DEFAULT_K),
+                           last.get("mode", DEFAULT_MODE), last.get("section"), doc, last.get("year"), admitted)
+
+
+def compare_response(service, client: str, q: str | None, mode: str = DEFAULT_MODE, doc: list[str] | None = None,
+                     year: str | None = None, k: str | None = None) -> JSONResponse | dict:
+    """/api/compare once its parameters are read: read as /api/search reads them, but a `k` is a 400 (one passage
+    a report) that points to /api/search."""
+    try:
+        _, mode, year_ = _checked(q, DEFAULT_K, mode, year)
+        if k:
+            raise QueryError(f"k does not apply here, got {k!r}: /api/compare gives the one best passage of each "
+                             "report; for more passages of one report ask /api/search?doc=<doc id>&k=<k>")
+        r = service.compare(q, mode=mode, client=client, source="api", docs=_docs(doc), year=year_)
+    except ReportSearchError as e:
+        return _error(e)
+    return r.to_dict()
 
 
 def create_api(service) -> FastAPI:
@@ -202,11 +236,11 @@ def create_api(service) -> FastAPI:
         429: {"model": Problem, "description": "rate limit: too many searches from this client", "headers": retry},
         503: {"model": Problem, "description": "busy: every search slot taken and the wait queue full",
               "headers": retry}})
-    def search(request: Request, q: str | None = None, k: str = "5", mode: str = "hybrid",
+    def search(request: Request, q: str | None = None, k: str = DEFAULT_K, mode: str = DEFAULT_MODE,
                section: str | None = None, doc: list[str] | None = Query(None), year: str | None = None):
         """Search the reports. `q` is required (cut at 1,000 characters), `k` 1-50, `mode` one of
-        hybrid, semantic, keyword; `section` keeps only passages under that heading; `doc` (repeatable)
-        and `year` keep only those reports. Filters apply before the top-k cut."""
+        hybrid, semantic, keyword (an empty `k` or `mode`: the default); `section` keeps only passages under that
+        heading; `doc` (repeatable) and `year` keep only those reports. Filters apply before the top-k cut."""
         # GET requests are answered by fastpath.SearchFastPath (server.create_app) with this same function
         return search_response(service, _client(request), q, k, mode, section, doc, year)
 
@@ -215,18 +249,13 @@ def create_api(service) -> FastAPI:
         429: {"model": Problem, "description": "rate limit: too many searches from this client", "headers": retry},
         503: {"model": Problem, "description": "busy: every search slot taken and the wait queue full",
               "headers": retry}})
-    def compare(request: Request, q: str | None = None, mode: str = "hybrid"):
-        """One question asked of every report: the best passage of each, newest report first; `hit` is null
-        where a report has nothing above the low-confidence line."""
-        try:
-            if q is None:
-                raise QueryError("missing parameter q: add ?q=your+question")
-            if mode not in MODES:
-                raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-            r = service.compare(q, mode=mode, client=_client(request), source="api")
-        except ReportSearchError as e:
-            return _error(e)
-        return r.to_dict()
+    def compare(request: Request, q: str | None = None, mode: str = DEFAULT_MODE,
+                doc: list[str] | None = Query(None), year: str | None = None, k: str | None = None):
+        """One question asked of every report, or of those `doc` (repeatable) and `year` keep, read as on
+        /api/search: the best passage of each, newest report first; `hit` is null where a report has nothing
+        above the low-confidence line. There is one passage a report, so a `k` is a 400: for more passages of
+        one report ask /api/search?doc=<doc id>&k=<k>."""
+        return compare_response(service, _client(request), q, mode, doc, year, k)
 
     def _client(request: Request) -> str:
         return service.client(request.client.host if request.client else None,
@@ -243,12 +272,13 @@ def create_api(service) -> FastAPI:
         return v if v is not None else _problem(f"unknown passage id {pid[:100]!r}", 404)
 
     @app.get("/api/figures.csv", include_in_schema=False)
-    def figures_csv(q: str = ""):
-        """Every figure of the reports (the 数据 tab), filtered by `q`, as CSV in UTF-8 with BOM."""
+    def figures_csv(request: Request, q: str = ""):
+        """Every figure of the reports (the 数据 tab), filtered by `q`, as CSV in UTF-8 with BOM; each row's link is
+        absolute (the request's base URL, root path included), for a spreadsheet to follow."""
         from .reading import engine_figure_rows, figures_csv, filter_rows
 
         engine = service.engine
-        body = figures_csv(filter_rows(engine_figure_rows(engine), q[:200], engine.glossary))
+        body = figures_csv(filter_rows(engine_figure_rows(engine), q[:200], engine.glossary), str(request.base_url))
         return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="figures.csv"'})
 

@@ -66,7 +66,8 @@ def create_app(service):
     from .ui import CSS, create_ui
 
     app = create_api(service)
-    app = gr.mount_gradio_app(app, create_ui(service), path="/", css=CSS)
+    # no Gradio footer: its "Use via API" describes Gradio's endpoints, not this API (README, JSON API)
+    app = gr.mount_gradio_app(app, create_ui(service), path="/", css=CSS, footer_links=[])
     # GET /api/search skips FastAPI's routing and parameter solving (fastpath.py); inside EdgeMiddleware
     app.add_middleware(SearchFastPath, handle=partial(search_from_query, service, admitted=True),
                        slots=service.slots, admit=partial(admit_search, service), refuse=partial(search_refused, service))

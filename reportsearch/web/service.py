@@ -54,9 +54,12 @@ class Service:
                 self.telemetry.search(source, "rate_limited")
                 raise
 
-    def compare(self, query: str, mode: str = "hybrid", client: str = "unknown", source: str = "api") -> Comparison:
-        """The same question asked of every report: one search's limits, slot and log line."""
-        return self._run(lambda engine: engine.compare(query, mode=mode), client, source, 1, "compare")
+    def compare(self, query: str, mode: str = "hybrid", client: str = "unknown", source: str = "api",
+                docs: list[str] | None = None, year: int | None = None) -> Comparison:
+        """The same question asked of every report (or of those `docs` and `year` keep): one search's limits, slot
+        and log line."""
+        return self._run(lambda engine: engine.compare(query, mode=mode, docs=docs, year=year), client, source, 1,
+                         describe_filters("compare", docs, year))  # logged as "compare", then its filters
 
     def _run(self, work, client: str, source: str, top_k: int, filters: str | None, admitted: bool = False):
         tm = self.telemetry

@@ -167,10 +167,20 @@ STAFF_JS = r"""
 (function () {
   const $ = (id) => document.getElementById(id);
   const SVG = 'http://www.w3.org/2000/svg';
+  const LABEL_PX = 38;  // room for one day label ("05-21" at 11 px) and a gap
   let last = null;
 
   function headers() { return { Authorization: 'Bearer ' + $('token').value }; }
   function days() { return encodeURIComponent($('days').value); }
+
+  // the API's errors in the page's words, in Chinese as the search page's notices (web/ui.py error_notice)
+  function problem(r, body) {
+    const wait = r.headers.get('Retry-After');
+    if (r.status === 401) return '工作人员令牌不正确或未填写，请向系统管理员索取（服务器上 REPORTSEARCH_STAFF_TOKEN 的值）。';
+    if (r.status === 503 && wait) return `检索记录暂时无法读取，请${wait}秒后再试。`;
+    if (r.status === 503) return '服务器没有保存检索记录（以 --no-log 启动），没有可汇总的内容。';
+    return `无法加载（HTTP ${r.status}）` + (body && body.error ? '：' + body.error : '');
+  }
 
   function fillTable(id, rows) {
     const body = $(id).querySelector('tbody');
@@ -192,10 +202,12 @@ STAFF_JS = r"""
     return el;
   }
 
+  // drawn at the width it is shown at, in CSS pixels (a 900-wide drawing scaled to a phone had 4 px labels), with
+  // a day label every `step` bars, counted back from the last day, so that labels never overlap
   function chart(perDay) {
-    const W = 900, H = 220, pad = 30, n = perDay.length;
-    const max = Math.max(1, ...perDay.map((d) => d.searches));
-    const bw = (W - 2 * pad) / Math.max(1, n);
+    const W = Math.max(280, Math.round($('chart').getBoundingClientRect().width) || 900), H = 220, pad = 30;
+    const n = perDay.length, max = Math.max(1, ...perDay.map((d) => d.searches));
+    const bw = (W - 2 * pad) / Math.max(1, n), step = Math.ceil(LABEL_PX / bw);
     const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': '每日检索次数' });
     root.appendChild(svg('line', { x1: pad, y1: H - pad, x2: W - pad, y2: H - pad, stroke: '#9ca3af' }));
     root.appendChild(svg('text', { x: 2, y: pad, 'font-size': 11, fill: '#555' }, String(max)));
@@ -206,8 +218,8 @@ STAFF_JS = r"""
                                 fill: '#b91c1c', 'data-day': d.day });
       bar.appendChild(svg('title', {}, `${d.day}：${d.searches}次`));
       root.appendChild(bar);
-      if (n <= 31 || i % Math.ceil(n / 15) === 0) {
-        root.appendChild(svg('text', { x: x + bw / 2, y: H - pad + 14, 'font-size': 10, 'text-anchor': 'middle',
+      if ((n - 1 - i) % step === 0) {
+        root.appendChild(svg('text', { x: x + bw / 2, y: H - pad + 16, 'font-size': 11, 'text-anchor': 'middle',
                                        fill: '#555' }, d.day.slice(5)));
       }
     });
@@ -220,21 +232,22 @@ STAFF_JS = r"""
     try {
       const r = await fetch('/api/staff/summary?days=' + days(), { headers: headers(), cache: 'no-store' });
       const body = await r.json();
-      if (!r.ok) { $('status').textContent = body.error || ('HTTP ' + r.status); $('report').hidden = true;
+      if (!r.ok) { $('status').textContent = problem(r, body); $('report').hidden = true;
                    $('csv').disabled = true; return; }
       last = body;
       $('totals').textContent = `${body.from} 至 ${body.to}：共 ${body.searches} 次检索，` +
         `其中 ${body.unanswered_searches} 次报告中可能没有答案。`;
+      $('report').hidden = false;  // first: the chart is drawn at its shown width
       chart(body.per_day);
       fillTable('top', body.top);
       fillTable('unanswered', body.unanswered);
-      $('report').hidden = false; $('csv').disabled = false; $('status').textContent = '';
+      $('csv').disabled = false; $('status').textContent = '';
     } catch (e) { $('status').textContent = '无法加载：' + e; }
   }
 
   async function exportCsv() {
     const r = await fetch('/api/staff/summary.csv?days=' + days(), { headers: headers(), cache: 'no-store' });
-    if (!r.ok) { $('status').textContent = 'HTTP ' + r.status; return; }
+    if (!r.ok) { $('status').textContent = problem(r, await r.json().catch(() => null)); return; }
     const name = (r.headers.get('Content-Disposition') || '').match(/filename="([^"]+)"/);
     const a = document.createElement('a');
     a.href = URL.createObjectURL(await r.blob());
@@ -245,5 +258,6 @@ STAFF_JS = r"""
 
   $('login').addEventListener('submit', load);
   $('csv').addEventListener('click', exportCsv);
+  window.addEventListener('resize', () => { if (last && !$('report').hidden) chart(last.per_day); });
 })();
 """
