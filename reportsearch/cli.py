@@ -52,6 +52,16 @@ def _output_gone() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def _emit(text: str) -> None:
+    """Print `text` on stdout now; a reader that has gone (`ingest.py list --json | head -1`) is no error. Only
+    for output printed after the work is done: a pipe that closes mid-ingest must not read as success."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _output_gone()
+
+
 def _fail(e: ReportSearchError) -> int:
     print(f"error: {e}", file=sys.stderr)
     return e.exit_code
@@ -128,7 +138,7 @@ def ingest_main(argv: list[str] | None = None) -> int:
                          drop_others=args.drop_others, **_meta_kwargs(args))
     except ReportSearchError as e:
         return _fail(e)
-    print(f"indexed {r.count} passages from {len(r.manifest['reports'])} report(s) with {r.manifest['model']} "
+    _emit(f"indexed {r.count} passages from {len(r.manifest['reports'])} report(s) with {r.manifest['model']} "
           f"into {args.index_dir}: {r.vectors()} (version "
           f"{r.manifest['version']})")
     return 0
@@ -165,7 +175,7 @@ def library_main(argv: list[str]) -> int:
             r = remove_reports(args.docs, index_dir=args.index_dir)
     except ReportSearchError as e:
         return _fail(e)
-    print(r.summary())
+    _emit(r.summary())
     return 0
 
 
@@ -186,12 +196,12 @@ def _list_reports(args) -> int:
 
     reports = newest_first(read_manifest(Path(args.index_dir)).get("reports", []))
     if args.json:
-        print(json.dumps(reports, ensure_ascii=False, indent=1))
+        _emit(json.dumps(reports, ensure_ascii=False, indent=1))
         return 0
-    print(f"{'doc':24s} {'year':>4s} {'passages':>8s}  {'added':25s} title")
-    for r in reports:
-        print(f"{r['doc']:24s} {str(r.get('year') or ''):>4s} {r.get('passages', 0):>8d}  {r.get('added', ''):25s} "
-              f"{r.get('title', '')}")
+    rows = [f"{'doc':24s} {'year':>4s} {'passages':>8s}  {'added':25s} title"]
+    rows += [f"{r['doc']:24s} {str(r.get('year') or ''):>4s} {r.get('passages', 0):>8d}  {r.get('added', ''):25s} "
+             f"{r.get('title', '')}" for r in reports]
+    _emit("\n".join(rows))
     return 0
 
 

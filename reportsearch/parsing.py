@@ -217,15 +217,27 @@ def _innermost(region: str) -> str:
     return region[max(cuts, default=0):]
 
 
+# words no place name holds: what a match runs on from before the name (`政府工作报告 沁水县人民政府…` as one line)
+_NOT_PLACE = re.compile(r"^.*(?:报告|政府|会议)")
+
+
 def _region_in(text: str) -> str | None:
-    """The government's place name: `沁水县人民政府…` → 沁水县, `在沁水县第十七届…` → 沁水县, `沁水县2023年…`."""
+    """The government's place name: `沁水县人民政府…` → 沁水县, `在沁水县第十七届…` → 沁水县, `沁水县2023年…`;
+    never a title before it (`政府工作报告 沁水县人民政府…` → 沁水县)."""
     for rx in (rf"^(?:\S*?)([\u4e00-\u9fff]{{1,12}}?(?:{_UNIT}))人民政府",
                rf"([\u4e00-\u9fff]{{2,12}}?(?:{_UNIT}))第[{_NUM}百]+届人民代表大会",
                rf"^([\u4e00-\u9fff]{{2,12}}?(?:{_UNIT}))\s*(?:\d{{4}}年|[〇零一二三四五六七八九]{{4}}年)?\s*政府工作报告"):
         m = re.search(rx, text.replace(" ", ""))
-        if m:
-            return _innermost(m.group(1)[1:] if m.group(1).startswith("在") else m.group(1))
+        name = _NOT_PLACE.sub("", m.group(1)) if m else ""
+        name = name[1:] if name.startswith("在") else name
+        if len(name) >= 2:
+            return _innermost(name)
     return None
+
+
+def _is_title_line(text: str) -> bool:
+    """A report's title line: `政府工作报告`, `2021年沁水县政府工作报告`, `…报告（摘要）`; not a speaker line."""
+    return bool(re.search(r"报告(?:[（(][^（）()]*[）)])?$", text)) and "人民政府" not in text
 
 
 def _front_meta(front: list[str], back: list[str]) -> dict:
@@ -241,6 +253,11 @@ def _front_meta(front: list[str], back: list[str]) -> dict:
             if m:
                 meta["meeting"] = m.group(1)
         elif "title" not in meta and not p.endswith(("：", ":")):
+            meta["title"] = p
+        elif _is_title_line(p) and not rest and "meeting_line" not in meta and "salutation" not in meta:
+            # a web page's own headline (`<h1>2021年沁水县政府工作报告`) above the report's title line
+            # (`政府工作报告`): the report's line is the title, the line above it the headline
+            meta.setdefault("headline", []).append(meta["title"])
             meta["title"] = p
         elif p.endswith(("：", ":")):
             meta["salutation"] = p
@@ -295,9 +312,13 @@ def report_meta(front_meta: dict, source_meta: dict | None = None, stem: str = "
     stem_cjk = stem if re.search(r"[\u4e00-\u9fff]", stem) else ""
     speaker = meta.get("speaker", "")
     if "人民政府" in speaker:
-        meta["issuer"] = speaker.replace(" ", "")[: speaker.replace(" ", "").index("人民政府") + 4]
+        issuer = speaker.replace(" ", "")
+        issuer = _NOT_PLACE.sub("", issuer[: issuer.index("人民政府")]) + "人民政府"
+        if len(issuer) >= len("沁县人民政府"):  # a place name before it, not `县人民政府县长`
+            meta["issuer"] = issuer
+    headlines = meta.get("headline", [])
     region = None
-    for text in (speaker, meta.get("title", ""), meta.get("meeting", ""), ext_title):
+    for text in (speaker, meta.get("title", ""), meta.get("meeting", ""), *headlines, ext_title):
         region = _region_in(text) if text else None
         if region:
             break
@@ -307,7 +328,7 @@ def report_meta(front_meta: dict, source_meta: dict | None = None, stem: str = "
         meta["region"] = region
         meta.setdefault("issuer", f"{region}人民政府")
     year = int(meta["date"][:4]) if meta.get("date") else None
-    for text in (meta.get("title", ""), ext_title, str(source_meta.get("year", "")), stem):
+    for text in (meta.get("title", ""), *headlines, ext_title, str(source_meta.get("year", "")), stem):
         if year:
             break
         m = _YEAR_IN_TEXT.search(text or "")

@@ -101,6 +101,31 @@ def test_output_to_a_reader_that_stops_early_is_no_traceback(real_index, tmp_pat
     assert p.wait(timeout=300) == 0 and "BrokenPipe" not in err and "Exception ignored" not in err, err
 
 
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["unbuffered", "buffered"])
+@pytest.mark.parametrize("args", [["list", "--json"], ["list"]], ids=["json", "table"])
+def test_the_report_list_to_a_reader_that_stops_early_is_no_traceback(lib, fake_embedder, unbuffered, args):
+    """`ingest.py list --json --index-dir … | head -1` ended with a BrokenPipeError traceback (where stdout is
+    unbuffered, as PYTHONUNBUFFERED=1 makes it in many containers)."""
+    import os
+
+    from reportsearch.ingest import build_index
+
+    src, idx = lib
+    build_index([src], index_dir=idx, embedder=fake_embedder, progress=False)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"} | (
+        {"PYTHONUNBUFFERED": unbuffered} if unbuffered else {})
+    p = subprocess.Popen([sys.executable, "ingest.py", *args, "--index-dir", str(idx)], cwd=ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()  # the reader goes before the list is printed
+    err = p.stderr.read().decode("utf-8", "replace")
+    assert p.wait(timeout=300) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+    full = run("ingest.py", *args, "--index-dir", str(idx))  # and with a reader that stays, all of it
+    assert full.returncode == 0, full.stderr
+    rows = [r["doc"] for r in json.loads(full.stdout)] if "--json" in args else \
+        [line.split()[0] for line in full.stdout.splitlines()[1:]]
+    assert sorted(rows) == ["a", "b"]
+
+
 def test_batch_mode_keeps_input_order(real_index, tmp_path):
     f = tmp_path / "q.jsonl"
     qs = ["13710", "   ", "停车难怎么解决", "乙类乙管"]

@@ -242,8 +242,55 @@ def test_meta_flags_fill_what_a_bare_file_lacks(tmp_path):
     ("在晋城市沁水县第十七届人民代表大会第四次会议上", "沁水县"), ("杭州市余杭区人民政府区长 某某", "余杭区"),
     ("郑州市人民政府市长 某某", "郑州市"), ("市中区人民政府区长 某某", "市中区"), ("晋城市城区人民政府", "城区"),
     ("内蒙古自治区鄂尔多斯市人民政府", "鄂尔多斯市"), ("阳城县2022年政府工作报告", "阳城县"), ("政府工作报告", None),
+    ("政府工作报告 沁水县人民政府县长闫晋中", "沁水县"), ("政府工作报告晋城市沁水县人民政府", "沁水县"),
+    ("2021年沁水县政府工作报告 县人民政府", None),
 ])
 def test_region_is_the_innermost_government(text, region):
     from reportsearch.parsing import _region_in
 
     assert _region_in(text) == region
+
+
+def test_a_title_line_before_the_speaker_is_no_part_of_the_region_or_issuer():
+    """`政府工作报告 沁水县人民政府县长…` as one speaker text gave the region 政府工作报告沁水县 (QA, 2021 page)."""
+    m = report_meta({"title": "2021年沁水县政府工作报告", "speaker": "政府工作报告 沁水县人民政府县长 闫晋中"})
+    assert (m["region"], m["issuer"]) == ("沁水县", "沁水县人民政府")
+
+
+# the county site's page: its own <h1> headline above the report's title line, then meeting, speaker, salutation
+HEADLINE_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>2021年沁水县政府工作报告_沁水县人民政府</title>
+</head><body><div class="nav"><a href="/">首页</a> <a href="/zwgk">政务公开</a></div>
+<div class="crumb">当前位置：首页 &gt; 政务公开 &gt; 政府工作报告</div>
+<div class="article"><h1>2021年沁水县政府工作报告</h1>
+<div class="info">发布时间：2021-03-02 来源：沁水县人民政府办公室 浏览次数：1234</div>
+<p style="text-align:center">政府工作报告</p>
+<p style="text-align:center">（2021年2月21日在沁水县第十七届人民代表大会第一次会议上）</p>
+<p style="text-align:center">沁水县人民政府县长闫晋中</p>
+<p style="text-align:center">各位代表：</p>
+<p>现在，我代表县人民政府向大会报告工作，请予审议，并请政协委员和其他列席会议同志提出意见。</p>
+<h2>一、2020年工作回顾</h2>
+<p>一年来，我们保大盘促增长，经济运行稳中向好。地区生产总值完成301.2亿元，增长4.1%。</p>
+<h2>二、2021年工作安排</h2>
+<p>今年全县经济社会发展的主要预期目标为：地区生产总值增长8%，争取更好成绩。</p>
+</div><div class="footer">版权所有：沁水县人民政府</div></body></html>"""
+
+
+@pytest.mark.parametrize("fallbacks", [{}, {"region": "沁水县"}, {"title": "政府工作报告", "region": "沁水县"}])
+def test_a_page_headline_above_the_reports_title_line(tmp_path, fallbacks):
+    """The page's <h1> took the title, so the report's own `政府工作报告` line joined the speaker and the region
+    read 政府工作报告沁水县 (doc id zhengfugongzuobaogaoqinshui-2021); `--region` did not help."""
+    p = tmp_path / "qinshui-2021.html"
+    p.write_text(HEADLINE_PAGE, encoding="utf-8")
+    d = parse_file(p, **fallbacks)
+    m = d.meta
+    assert d.doc == "qinshui-2021"
+    assert (m["region"], m["issuer"], m["title"], m["doc_title"], m["year"]) == (
+        "沁水县", "沁水县人民政府", "政府工作报告", "沁水县2021年政府工作报告", 2021)
+    assert m["speaker"] == "沁水县人民政府县长闫晋中" and m["headline"] == ["2021年沁水县政府工作报告"]
+    assert m["meeting"] == "沁水县第十七届人民代表大会第一次会议"
+
+
+def test_a_report_title_line_after_the_meeting_line_stays_out_of_the_title():
+    d = parse("政府工作报告\n\n（2023年2月21日在沁水县第十七届人民代表大会第四次会议上）\n\n"
+              "沁水县人民政府县长 闫晋中\n\n各位代表：\n\n正文一句。", "t")
+    assert d.meta["title"] == "政府工作报告" and "headline" not in d.meta

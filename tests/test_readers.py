@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from reportsearch.errors import InputError
@@ -68,6 +71,101 @@ def test_a_line_that_appears_on_one_page_only_is_kept():
     p1 = _page(0, [("正文第一段。", 132, 300)], header="独有的一行")
     p2 = _page(1, [("正文第二段。", 132, 300)], header="另一行")
     assert join_lines(remove_furniture([p1, p2])) == ["独有的一行", "正文第一段。", "另一行", "正文第二段。"]
+
+
+def test_an_unindented_heading_after_a_full_line_that_ends_a_sentence_starts_a_paragraph():
+    """A paragraph's last line that ends in 。 within 1.5 em of the right edge, then `（八）…` at the left margin:
+    the heading was joined to the paragraph, so its whole section was filed under the one before (QA, 2024 PDF)."""
+    left, right = 76.0, 520.0
+    p1 = _page(0, [("全年培育“小升规”企业5家以上、“四上”企业30家以上，新增", 98, right),
+                   ("专精特新企业2家以上。聚焦民生改善，扎实办好民生实事。", left, 508.8),
+                   ("（八）聚焦民生改善，交出高质量发展新答卷", 80.4, 330.5),
+                   ("坚持教育优先。聚焦打造全省“优质·特色教育双一流县”目标，优", 98.9, right),
+                   ("化教育资源配置。", left, 200)])
+    assert join_lines([p1[1:-1]]) == [  # without the running header and page number
+        "全年培育“小升规”企业5家以上、“四上”企业30家以上，新增专精特新企业2家以上。聚焦民生改善，扎实办好民生实事。",
+        "（八）聚焦民生改善，交出高质量发展新答卷", "坚持教育优先。聚焦打造全省“优质·特色教育双一流县”目标，优化教育资源配置。"]
+
+
+@pytest.mark.parametrize("heading", ["二、2024年工作安排", "第三部分 今年工作安排", "3.强化要素保障",
+                                     "（2）深化国资国企改革", "（三）聚焦市场培育，点燃高质量发展新引擎"],
+                         ids=["cn", "part", "num", "num_paren", "cn_paren"])
+def test_every_numbered_heading_style_of_the_parser_starts_a_paragraph_after_a_full_line(heading):
+    left, right = 76.0, 520.0
+    p1 = _page(0, [("今年是全面贯彻落实党的二十大精神的开局之年，是实施规划承上启下", 98, right),
+                   ("的关键之年，是疫情防控政策优化调整后的奋进之年，我们任务艰巨。", left, right - 4),
+                   (heading, left, 300), ("围绕上述目标，重点做好九方面工作。", 98, 400)])
+    assert join_lines([p1[1:-1]])[1:] == [heading, "围绕上述目标，重点做好九方面工作。"]
+
+
+@pytest.mark.parametrize("body", [
+    # a sentence ends at the right edge and the next one starts with a heading token: still the same paragraph
+    [("坚持教育优先，推动全县教育事业高质量发展，办好人民满意教育。", 98, 520), ("（二）类学校全部达标，新建改扩建中小学和幼儿园五所，新增学位", 76, 520),
+     ("两千个，城乡教育更加均衡。", 76, 250)],
+    # a heading token in the middle of a sentence
+    [("全年重点项目开工率在一季度达到四成以上，上半年全部开工，确保", 98, 520), ("一、二季度实现双过半，三季度态势稳定，四季度全面完成年度任务", 76, 520),
+     ("。", 76, 90)],
+    # a wrapped `1.` sentence that is too long for a heading
+    [("今年全县经济社会发展的主要预期目标已经明确，具体安排如下：", 98, 520), ("1.地区生产总值增长百分之八左右，规上工业增加值增长百分之九点", 76, 520),
+     ("五，固定资产投资增长百分之十。", 76, 300)],
+], ids=["after-a-sentence", "mid-sentence", "long-numbered-item"])
+def test_a_body_line_that_starts_with_a_heading_token_stays_in_its_paragraph(body):
+    paras = join_lines([_page(0, body)[1:-1]])
+    assert paras == ["".join(t for t, _, _ in body)]
+
+
+def _print_pdf(html: str, out):
+    """`html` printed to PDF by headless Chromium, as scripts/make_fixtures.py prints the format fixtures."""
+    from playwright.sync_api import sync_playwright
+    from scripts.make_fixtures import CHROMIUM, _browser
+
+    if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+        pytest.skip("Debian chromium not installed (apt-get install -y chromium)")
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        page = browser.new_page()
+        page.set_content(html, wait_until="load")
+        page.pdf(path=str(out), prefer_css_page_size=True)
+        browser.close()
+    return out
+
+
+# a 30 em column: a paragraph line holds 30 characters, its first line 28 after the 2 em indent
+_COLUMN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>
+@page {{ size: A4; margin: 25mm; }}
+body {{ font-family: 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', sans-serif; margin: 0; }}
+p, h3 {{ width: 30em; margin: 0; font-size: 16px; line-height: 1.8; }}
+p {{ text-indent: 2em; text-align: justify; }} h3 {{ text-indent: 0; }}
+</style></head><body>{body}</body></html>"""
+
+
+def test_a_chromium_pdf_with_an_unindented_heading_after_a_full_last_line(tmp_path):
+    """The QA report: a paragraph whose last line fills the column and ends in 。, then `（八）…` at the margin.
+    A body line after a full 。 line that starts with `（二）` or `一、` stays in its paragraph."""
+    paras = [("今年是全面贯彻落实二十大精神的开局之年，我们正面临难得的", "发展机遇，也面临不少风险挑战，必须保持定力，开创发展新局面。"),
+             ("深化民营经济高质量发展三年行动，培育小升规企业五家以上，", "四上企业三十家以上，新增专精特新企业两家，民间投资持续回升。"),
+             ("（八）聚焦民生改善，交出高质量发展新答卷",),
+             ("坚持教育优先，推动全县教育事业高质量发展，办好人民教育。", "（二）类学校全部达标，新建改扩建中小学和幼儿园五所，新增学位",
+              "两千个，城乡教育更加均衡。"),
+             ("全年重点项目开工率在一季度达到四成以上，上半年全部开工，", "一、二季度实现双过半，三季度态势稳定，四季度全面完成任务。")]
+    body = "".join(f"<h3>{p[0]}</h3>" if len(p) == 1 else f"<p>{''.join(p)}</p>" for p in paras)
+    pdf = _print_pdf(_COLUMN_PAGE.format(body=body), tmp_path / "column.pdf")
+    import pypdfium2 as pdfium
+
+    from reportsearch.readers.pdf import _page_lines
+
+    doc = pdfium.PdfDocument(str(pdf))
+    lines = _page_lines(doc[0].get_textpage(), 0)
+    doc.close()
+    # the layout is the QA file's: lines as composed, the one before the heading full and ending in 。,
+    # the heading not indented
+    assert [ln.text for ln in lines] == [t for p in paras for t in p]
+    before, heading, em = lines[3], lines[4], 12.0  # 16 px
+    assert before.text.endswith("。") and before.x1 >= max(ln.x1 for ln in lines) - 1.5 * em
+    assert heading.x0 - before.x0 < 0.8 * em
+    assert lines[5].x0 - heading.x0 > 1.2 * em  # the paragraph after it is indented
+    got = [p.text for p in read_source(pdf).paragraphs]
+    assert got == ["".join(p) for p in paras]
 
 
 # ---------------------------------------------------------------- Word

@@ -3,7 +3,9 @@
 Lines come from PDFium's text page with their boxes. Lines repeated at the top or bottom of most pages and
 page-number lines (`— 3 —`, `- 3 -`, `第3页`, `3/30`, a bare number) are dropped. Lines are joined into
 paragraphs by shape: a paragraph ends at a short line, and a new one starts at an indented line; a line that
-fills the width and does not end a sentence always continues, also across a page break.
+fills the width and does not end a sentence always continues, also across a page break. After a full line that ends
+a sentence, an unindented line starts a new paragraph only where that paragraph is a numbered heading by parsing's
+own patterns (`（八）聚焦民生改善…`, `二、…`), so a body line that merely starts with such a token stays joined.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from .base import Paragraph, SourceText, read_bytes
 PAGE_NUMBER = re.compile(r"^(?:[—\-–－~]*\s*\d{1,4}\s*[—\-–－~]*|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
                          r"|\d{1,4}\s*/\s*\d{1,4}|page\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$", re.IGNORECASE)
 _ENDS = "。！？!?：:；;…”’）)"
+_SENTENCE_ENDS = "。！？!?；;：:…"
+_CLOSERS = "”’」』\"'"
+_HEADING_LINES = 3  # a numbered heading (40 characters at most) wraps onto three lines at the most
 _EDGE_LINES = 2  # how many lines at the top and at the bottom of a page may be running furniture
 
 
@@ -111,8 +116,16 @@ def remove_furniture(pages: list[list[_Line]]) -> list[list[_Line]]:
     return out
 
 
+def _ends_sentence(text: str) -> bool:
+    """`…2家以上。`, `…工作：`, `…全面提速；`, also before a closing quote (`…”。` and `…。”`)."""
+    t = text.rstrip(_CLOSERS)
+    return bool(t) and t[-1] in _SENTENCE_ENDS
+
+
 def join_lines(pages: list[list[_Line]]) -> list[str]:
     """Lines into paragraphs by their shape (indent, short last line), across page breaks."""
+    from ..parsing import heading_style  # parsing imports the readers: import it when the lines are joined
+
     lines = [ln for page in pages for ln in page]
     if not lines:
         return []
@@ -120,20 +133,27 @@ def join_lines(pages: list[list[_Line]]) -> list[str]:
     right = statistics.median_high(sorted(ln.x1 for ln in lines)[len(lines) // 2:])
     widths = [(ln.x1 - ln.x0) / len(ln.text) for ln in lines if len(ln.text) >= 8]
     em = statistics.median(widths) if widths else 12.0
+
+    def continues(prev: _Line, ln: _Line) -> bool:
+        prev_full = prev.x1 >= right - 1.5 * em and prev.x0 <= left + 2.5 * em
+        indented = ln.x0 > left + 0.8 * em
+        return prev_full and (not indented or not prev.text.endswith(tuple(_ENDS)))
+
+    def opens_heading(k: int) -> bool:
+        """The paragraph line k would start, by the same shape rules, is a numbered heading (a heading may wrap)."""
+        text, j = lines[k].text, k
+        while j + 1 < len(lines) and j - k < _HEADING_LINES - 1 and continues(lines[j], lines[j + 1]):
+            j += 1
+            text += lines[j].text
+        return heading_style(text) is not None
+
     paras: list[str] = []
-    prev: _Line | None = None
-    for ln in lines:
-        if prev is None:
-            paras.append(ln.text)
+    for k, ln in enumerate(lines):
+        prev = lines[k - 1] if k else None
+        if prev is not None and continues(prev, ln) and not (_ends_sentence(prev.text) and opens_heading(k)):
+            paras[-1] += ln.text
         else:
-            prev_full = prev.x1 >= right - 1.5 * em and prev.x0 <= left + 2.5 * em
-            indented = ln.x0 > left + 0.8 * em
-            continues = prev_full and (not indented or not prev.text.endswith(tuple(_ENDS)))
-            if continues:
-                paras[-1] += ln.text
-            else:
-                paras.append(ln.text)
-        prev = ln
+            paras.append(ln.text)
     return paras
 
 
