@@ -24,8 +24,8 @@ from .keyword import top_k as top_scores
 from .records import Answer, Comparison, Hit, ReportHit, SearchResponse
 from .store import IndexStore, ingest_command, load_index, read_manifest
 from .textnorm import fold
-from .timeref import (TimeRef, answers_another_time, asks_plan, covered_year, in_library, is_relative_time_word,
-                      prefer_time, question_time)
+from .timeref import (TimeRef, answers_another_time, asks_plan, covered, covered_year, in_library,
+                      is_relative_time_word, prefer_time, question_time)
 from .tokenize import content_words, nothing_to_look_for, query_terms, strip_question_words, tokenize
 
 log = logging.getLogger(__name__)
@@ -119,15 +119,18 @@ class SearchEngine:
         self.row_of = {p.id: i for i, p in enumerate(self.passages)}
         self.newest_year = max((p.year for p in self.passages if p.year), default=None)
         self._rows_by: dict[str, dict] = {"doc": {}, "year": {}, "section": {}}  # filter value -> passage rows
+        self._section_docs: dict[str, set[str]] = {}  # heading -> the reports that have it
         for i, p in enumerate(self.passages):
             self._rows_by["doc"].setdefault(p.doc, []).append(i)
             self._rows_by["year"].setdefault(p.year, []).append(i)
             for title in dict.fromkeys(p.section):
                 self._rows_by["section"].setdefault(title, []).append(i)
+                self._section_docs.setdefault(title, set()).add(p.doc)
         self._rows_by = {kind: {k: np.asarray(v, dtype=np.int64) for k, v in by.items()}
                          for kind, by in self._rows_by.items()}
-        self._years = {y for y in self._rows_by["year"] if y is not None}
-        self._copies = self._copies_in_other_reports()
+        self._doc_year = {p.doc: p.year for p in self.passages}
+        self._doc_region = {r["doc"]: r.get("region") for r in store.manifest.get("reports", [])}
+        self._copies, self._same_text = self._copies_in_other_reports()
         self._several_years = len(self._rows_by["year"]) > 1  # ties go to the newer report (search)
 
     @property
@@ -210,13 +213,15 @@ class SearchEngine:
             out.append(tuple(ids))
         return out
 
-    def _copies_in_other_reports(self) -> dict[int, tuple[int, ...]]:
-        """Row -> the rows of the same text (folded, word for word) in other reports, newest report first; only
-        rows that have such copies. One copy a report: the first of its rows with that text."""
+    def _copies_in_other_reports(self) -> tuple[dict[int, tuple[int, ...]], dict[int, tuple[int, ...]]]:
+        """(row -> the same text, folded, word for word, in each other report: its first row there, newest report
+        first; row -> every other row of that text, in any report). Only rows of a text that is in two reports
+        or more: a search shows it once (`_collect`)."""
         by_text: dict[str, list[int]] = {}
         for i, t in enumerate(self.folded):
             by_text.setdefault(t, []).append(i)
-        out: dict[int, tuple[int, ...]] = {}
+        copies: dict[int, tuple[int, ...]] = {}
+        same: dict[int, tuple[int, ...]] = {}
         for rows in by_text.values():
             if len(rows) < 2:
                 continue
@@ -227,8 +232,9 @@ class SearchEngine:
                 continue
             ordered = sorted(first.values(), key=lambda r: -(self.passages[r].year or 0))  # stable: row order
             for r in rows:
-                out[r] = tuple(o for o in ordered if self.passages[o].doc != self.passages[r].doc)
-        return out
+                copies[r] = tuple(o for o in ordered if self.passages[o].doc != self.passages[r].doc)
+                same[r] = tuple(o for o in rows if o != r)
+        return copies, same
 
     def sections(self, doc: str | None = None) -> list[str]:
         """The L2 headings (or L1 where there is no L2), in report order: the choices for a section filter; those
@@ -245,13 +251,18 @@ class SearchEngine:
         i = self.row_of.get(pid)
         return None if i is None else self.passages[i]
 
-    def _years_in(self, docs: Sequence[str] | None, year: int | None) -> set[int]:
-        """The report years a search with these filters may return (allowed_rows has checked them)."""
+    def _library_years(self, docs: Sequence[str] | None, year: int | None, section: str | None) -> set[int]:
+        """The years of the reports a search with these filters may return (allowed_rows has checked them), when
+        they are one government's: 去年 is then read in a library's terms (timeref.in_library). Reports of
+        several regions: none (each report read in its own terms, as before libraries)."""
+        kept = set(docs) if docs else set(self._doc_year)
         if year is not None:
-            return {year}
-        if docs:
-            return {y for y in (self.passages[int(self._rows_by["doc"][d][0])].year for d in docs) if y is not None}
-        return self._years
+            kept = {d for d in kept if self._doc_year[d] == year}
+        if section:
+            kept &= self._section_docs.get(section, set())
+        if len({self._doc_region.get(d) for d in kept} - {None}) > 1:
+            return set()
+        return {y for y in (self._doc_year[d] for d in kept) if y is not None}
 
     def _keyword_query(self, q: str) -> tuple[str, list[str]]:
         fq = strip_question_words(fold(q))
@@ -301,7 +312,7 @@ class SearchEngine:
         # what needs only the question is worked out before the model runs: the model's weights pass through
         # the caches, and the Python that follows a run runs slower for it
         terms = query_terms(fq, folded=True) + [t for t in extra if t]  # what the highlights mark
-        years = self._years_in(docs, year)
+        years = self._library_years(docs, year, section)
         ref = in_library(question_time(q), years, asks_plan(q))
         ask, words = Ask.of(q, extra), content_words(fq)
         qvec = self.embed_query(q) if mode != "keyword" else None
@@ -313,7 +324,7 @@ class SearchEngine:
         else:
             ranked = fuse(dense, keyword, cfg.fusion, cfg.alpha, cfg.rrf_k)
         ranked = prefer_time(ranked, self.passages, ref, cfg.time_boost,
-                             cfg.time_penalty_library if len(years) > 1 else cfg.time_penalty)
+                             cfg.time_penalty_library if len(years) > 1 and covered(ref, years) else cfg.time_penalty)
         ranked = prefer_measure(ranked, self.folded, q, cfg.measure_boost)
         if self._several_years:  # the same paragraph in two years' reports: this year's first
             ranked = newer_first_on_ties(ranked, lambda i: self.passages[i].year)
@@ -324,7 +335,7 @@ class SearchEngine:
     def _collect(self, ranked, top_k, terms, qvec, ask: Ask | None = None) -> list[Hit]:
         hits: list[Hit] = []
         clauses: set[tuple] = set()  # (doc, section) of clauses already shown
-        shown: set[int] = set()  # rows of another report's copy of a passage already shown (Hit.also_in)
+        shown: set[int] = set()  # rows of the same text as a passage already shown (Hit.also_in)
         for i, score in ranked:
             if i in shown:
                 continue
@@ -334,7 +345,7 @@ class SearchEngine:
                     continue  # another piece of a clause that already ranked higher
                 clauses.add((p.doc, p.section))
             copies = self._copies.get(i, ())
-            shown.update(copies)
+            shown.update(self._same_text.get(i, ()))
             hl = highlight_spans(self.folded[i], terms)
             hits.append(Hit(passage=p, score=score, rank=len(hits) + 1, highlights=tuple(hl),
                             answer=self._answer(i, hl, qvec, ask), neighbors=self.neighbors[i],

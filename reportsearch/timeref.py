@@ -21,6 +21,8 @@ _PLAN_WORDS = ("目标", "计划", "预期", "打算", "target", "plan")
 # for the plan; anything else (多少, 完成, 怎么样) for what happened
 _PLAN_ASK = _PLAN_WORDS + ("安排", "任务", "部署")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年?(?!\d)")
+# in a question, a number followed by a unit is a quantity, not a year: `举办2000场次`, `造林2000亩`, `2000万元`
+_QUESTION_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?:\s*年|(?![\d.%万亿元亩座场次人户家所项台辆吨米件条套倍个名千百余多]))")
 _REVIEW_HEAD = ("回顾", "总结", "过去", "成就", "成绩")
 _PLAN_HEAD = ("安排", "任务", "目标", "计划", "打算", "部署", "思路", "展望")
 
@@ -64,7 +66,7 @@ def question_time(query: str) -> TimeRef:
     `今年/本年/明年/目标/计划/this year` -> the plan half; `2022年` -> the year 2022 wherever it is covered.
     """
     q = fold(query)
-    years = [int(y) for y in _YEAR.findall(q)]
+    years = [int(y) for y in _QUESTION_YEAR.findall(q)]
     if years:
         return TimeRef(year=years[0])
     if any(w in q for w in _TWO_BACK):
@@ -77,27 +79,34 @@ def question_time(query: str) -> TimeRef:
 
 
 def asks_plan(query: str) -> bool:
-    """Whether a question asks for a plan (目标, 安排, 任务…) rather than for what happened."""
+    """Whether a question asks for a plan (目标, 安排, 任务…) rather than for what happened (完成: `目标完成情况`)."""
     q = fold(query)
-    return any(w in q for w in _PLAN_ASK)
+    return any(w in q for w in _PLAN_ASK) and "完成" not in q
 
 
 def in_library(ref: TimeRef, years: Collection[int | None], plan: bool = False) -> TimeRef:
     """`ref` read in a library of reports of these `years` (those a search may return), as one reader today
     would: `去年` is the newest report's review (the year before it), `前年` the review of the year before that,
-    `今年` (and a plan word alone) the newest report's plan. A named year that two reports cover (the plan of
-    2023 and the 2024 report's review of 2023) is the plan when the question asks for one (`plan`, asks_plan),
-    else the review: what happened. With fewer than two years, `ref` as it is (each report's own halves)."""
+    `今年` (and a plan word alone) the newest report's plan. A year that two reports cover (the plan of 2023 and
+    the 2024 report's review of 2023) is the plan when the question asks for one (`plan`, asks_plan: `2023年GDP
+    目标`, `去年的目标`), else the review: what happened. With fewer than two years, `ref` as it is (each
+    report's own halves)."""
     known = {y for y in years if y is not None}
     if not ref or len(known) < 2:
         return ref
     year = ref.year
     if year is None:  # a relative word: counted from the newest report
-        plan = ref.half == PLAN
-        year = max(known) - (0 if plan else ref.back)
+        year = max(known) - (0 if ref.half == PLAN else ref.back)
+        plan = plan or ref.half == PLAN
     if year in known and year + 1 in known:
         return TimeRef(year=year, half=PLAN if plan else REVIEW)
     return TimeRef(year=year)
+
+
+def covered(ref: TimeRef, years: Collection[int | None]) -> bool:
+    """Whether reports of these `years` say anything about `ref`'s year (the plan of that year, or the next
+    year's review); a ref without a year is about every report."""
+    return ref.year is None or bool({ref.year, ref.year + 1} & set(years))
 
 
 def passage_half(section: Sequence[str]) -> tuple[str | None, int | None]:
@@ -135,7 +144,8 @@ def covered_year(section: Sequence[str], report_year: int | None) -> tuple[str |
 
 def time_match(ref: TimeRef, section: Sequence[str], report_year: int | None) -> bool | None:
     """True when the passage is in the part of its report the question asks about, False when it is in
-    the other part, None when either side is unknown."""
+    the other part or about another year, None when either side is unknown, or when it is about the year asked
+    but from its other half (`2023年GDP多少` read as the review: the 2023 plan is not another year's)."""
     if not ref:
         return None
     half, year = covered_year(section, report_year)
@@ -144,7 +154,9 @@ def time_match(ref: TimeRef, section: Sequence[str], report_year: int | None) ->
     if ref.year is not None:
         if year is None:
             return None
-        return year == ref.year and ref.half in (None, half)
+        if year != ref.year:
+            return False
+        return True if ref.half in (None, half) else None
     if ref.half == REVIEW and ref.back > 1:
         if half != REVIEW:
             return False

@@ -8,15 +8,16 @@ from conftest import REPORT
 from reportsearch.engine import SearchEngine
 from reportsearch.ingest import ingest_paths
 
-# (report year, the year its review covers, GDP that year, GDP growth target of the report's own year)
-YEARS = ((2022, 2021, "383.5亿元", "9%"), (2024, 2023, "458.6亿元", "7%"))
+# (report year, the year its review covers, GDP that year, GDP growth target of the report's own year, new 5G
+# base stations planned that year)
+YEARS = ((2022, 2021, "383.5亿元", "9%", 50), (2024, 2023, "458.6亿元", "7%", 80))
 
 
-def _year_copy(text: str, year: int, reviewed: int, gdp: str, target: str) -> str:
-    """The bundled 2023 report made into another year's: its date, headings, GDP and GDP target."""
+def _year_copy(text: str, year: int, reviewed: int, gdp: str, target: str, g5: int) -> str:
+    """The bundled 2023 report made into another year's: its date, headings, GDP, GDP target and 5G plan."""
     for old, new in (("2023年2月21日", f"{year}年2月20日"), ("一、2022年工作回顾", f"一、{reviewed}年工作回顾"),
                      ("二、2023年工作安排", f"二、{year}年工作安排"), ("地区生产总值完成426.8亿元", f"地区生产总值完成{gdp}"),
-                     ("地区生产总值增长8.5%", f"地区生产总值增长{target}")):
+                     ("地区生产总值增长8.5%", f"地区生产总值增长{target}"), ("新增 5G 基站 65 座", f"新增 5G 基站 {g5} 座")):
         assert old in text, old
         text = text.replace(old, new)
     return text
@@ -30,9 +31,9 @@ def three_years(real_index, real_embedder, tmp_path_factory):
     shutil.copytree(real_index, index)
     text = REPORT.read_text(encoding="utf-8")
     paths = []
-    for year, reviewed, gdp, target in YEARS:
+    for year, reviewed, gdp, target, g5 in YEARS:
         path = root / f"qinshui-{year}.txt"
-        path.write_text(_year_copy(text, year, reviewed, gdp, target), encoding="utf-8")
+        path.write_text(_year_copy(text, year, reviewed, gdp, target, g5), encoding="utf-8")
         paths.append(path)
     r = ingest_paths(paths, index, rebuild=False, embedder=real_embedder, progress=False)
     assert sorted(r.added) == ["qinshui-2022", "qinshui-2024"]
@@ -68,6 +69,23 @@ def test_a_named_year_is_what_happened_unless_a_plan_is_asked_for(three_years):
     assert top(three_years, "2021年GDP多少")[:3] == (2022, "一、2021年工作回顾", "383.5亿元")
     year, head, _, low = top(three_years, "2022年教育方面有哪些安排")
     assert (year, head, low) == (2022, "二、2022年工作安排", False)
+    # the 2023 review says nothing of 5G: the 2023 plan is not another year's, and answers (review: the 2024
+    # plan's 80座 came first, flagged)
+    assert top(three_years, "2023年新增多少5G基站")[:4] == (2023, "二、2023年工作安排", "65座", False)
+    assert top(three_years, "去年GDP增长目标是多少")[:3] == (2023, "二、2023年工作安排", "8.5%")  # last year's plan
+
+
+def test_a_section_chosen_reads_the_year_in_its_reports_terms(three_years):
+    """A heading only the 2022 report has: 今年 and 去年 are that report's (review: flagged before)."""
+    assert top(three_years, "今年教育方面有什么安排", section="二、2022年工作安排")[::3] == (2022, False)
+    assert top(three_years, "去年GDP多少", section="一、2021年工作回顾") == (2022, "一、2021年工作回顾", "383.5亿元",
+                                                                       False)
+
+
+def test_a_number_with_a_unit_moves_nothing_in_a_library(three_years):
+    """`2000场次` is a quantity, not the year 2000 (review: every passage of a report half lost 0.3)."""
+    r = three_years.search("举办2000场次文化活动", top_k=5)
+    assert "2000场次" in r.results[0].passage.text.replace(" ", "") and min(h.score for h in r.results) >= 0
 
 
 def test_a_named_year_counts_as_found_in_a_passage_about_it(engine):
@@ -87,6 +105,9 @@ def test_a_paragraph_kept_from_year_to_year_is_one_result(three_years):
     first = r.results[0]
     assert first.passage.year == 2024 and "停车难" in first.passage.text
     assert [o.year for o in first.also_in] == [2023, 2022]
+    # the copy shown is the best-ranked one: for a question about 2023, the 2023 report's (review: the 2024 copy)
+    named = three_years.search("2023年增加车位供给", top_k=3).results[0]
+    assert named.passage.year == 2023 and [o.year for o in named.also_in] == [2024, 2022]
     assert all(h.passage.text != first.passage.text for h in r.results[1:])
     assert len({h.passage.id for h in r.results}) == 3
 
@@ -101,3 +122,38 @@ def test_the_section_choices_of_all_reports_are_newest_first(three_years):
     assert got[:2] == ["一、2023年工作回顾", "二、2024年工作安排"]
     assert got.index("一、2022年工作回顾") < got.index("一、2021年工作回顾") < got.index("二、2022年工作安排")
     assert len(got) == len(set(got))
+
+
+def _small_library(tmp_path, reports: dict[str, str]):
+    from conftest import FakeEmbedder
+
+    for name, text in reports.items():
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+    index = tmp_path / "index"
+    ingest_paths([tmp_path / f"{n}.txt" for n in reports], index, embedder=FakeEmbedder(), progress=False)
+    return SearchEngine.load(index, embedder=FakeEmbedder())
+
+
+def test_reports_of_two_governments_are_each_read_in_their_own_terms(tmp_path):
+    """沁水县's 2023 report and 阳城县's 2024 one: 去年 is not 阳城's review for a question about 沁水 (review)."""
+    body = "\n\n一、{r}年工作回顾\n\n地区生产总值完成{g}亿元。\n\n二、{y}年工作安排\n\n新建5G基站{n}座。\n"
+    e = _small_library(tmp_path, {
+        "a": "沁水县2023年政府工作报告" + body.format(r=2022, g="426.8", y=2023, n=65),
+        "b": "阳城县2024年政府工作报告" + body.format(r=2023, g="458.6", y=2024, n=80)})
+    assert {r["doc"] for r in e.reports()} == {"qinshui-2023", "yangcheng-2024"}
+    assert e._library_years(None, None, None) == set()  # no library reading across two governments
+    assert e._library_years(["qinshui-2023"], None, None) == {2023}
+    for doc, gdp in (("qinshui-2023", "426.8亿元"), ("yangcheng-2024", "458.6亿元")):
+        hit = e.search("去年GDP多少", mode="keyword", top_k=1, docs=[doc]).results[0]
+        assert gdp in hit.passage.text
+
+
+def test_a_text_held_twice_in_each_of_two_reports_is_one_result(tmp_path):
+    body = "\n\n一、{r}年工作回顾\n\n桃园小学主体完工。\n\n二、{y}年工作安排\n\n桃园小学主体完工。\n\n推进煤炭转型。\n"
+    e = _small_library(tmp_path, {"a": "沁水县2023年政府工作报告" + body.format(r=2022, y=2023),
+                                  "b": "沁水县2024年政府工作报告" + body.format(r=2023, y=2024)})
+    for mode in ("hybrid", "keyword", "semantic"):
+        hits = e.search("桃园小学", mode=mode, top_k=4).results
+        same = [h for h in hits if h.passage.text == "桃园小学主体完工。"]
+        assert len(same) == 1, mode
+        assert [o.doc for o in same[0].also_in] == ["qinshui-2023" if same[0].passage.year == 2024 else "qinshui-2024"]

@@ -1,8 +1,8 @@
 """The time a question refers to, the half of a report a passage is in, and the year-aware ranking preference."""
 
 from reportsearch.records import Passage
-from reportsearch.timeref import (PLAN, REVIEW, TimeRef, asks_plan, covered_year, in_library, passage_half,
-                                  prefer_time, question_time, time_match)
+from reportsearch.timeref import (PLAN, REVIEW, TimeRef, asks_plan, covered, covered_year, in_library,
+                                  passage_half, prefer_time, question_time, time_match)
 
 REV = ("一、2022年工作回顾",)
 PLN = ("二、2023年工作安排", "（一）聚焦产业转型", "优化提升煤炭产业")
@@ -83,8 +83,20 @@ def test_prefer_time_gives_each_passage_what_its_own_time_match_says():
 def test_asks_plan():
     for q in ("2023年GDP增长目标是多少", "2022年教育方面有哪些安排", "2024年重点任务", "今年的计划"):
         assert asks_plan(q), q
-    for q in ("2023年地区生产总值是多少", "2021年原煤产量完成了多少", "去年经济怎么样"):
+    for q in ("2023年地区生产总值是多少", "2021年原煤产量完成了多少", "去年经济怎么样", "2023年主要目标完成情况"):
         assert not asks_plan(q), q
+
+
+def test_a_number_with_a_unit_is_not_a_year():
+    for q in ("举办2000场次文化活动", "造林2000亩", "投资2000万元", "2000余人", "新增1980个车位", "增长20.19%"):
+        assert question_time(q) == TimeRef(), q
+    for q in ("2022年GDP", "2022 GDP", "2022地区生产总值", "GDP in 2022", "2022年，"):
+        assert question_time(q) == TimeRef(year=2022), q
+
+
+def test_covered():
+    assert covered(TimeRef(year=2023), {2023}) and covered(TimeRef(year=2022), {2023})
+    assert not covered(TimeRef(year=2000), {2022, 2023}) and covered(TimeRef(half=REVIEW), {2023})
 
 
 def test_in_a_library_relative_words_count_from_the_newest_report():
@@ -96,7 +108,8 @@ def test_in_a_library_relative_words_count_from_the_newest_report():
     # only the newest report's review is about the year before it
     last = in_library(question_time("去年GDP"), years)
     assert time_match(last, ("一、2023年工作回顾",), 2024)
-    assert time_match(last, ("二、2023年工作安排",), 2023) is False  # that year's target, not what happened
+    # that year's target, not what happened, but not another year's either: neither preferred nor held back
+    assert time_match(last, ("二、2023年工作安排",), 2023) is None
     assert time_match(last, ("一、2021年工作回顾",), 2022) is False
     # with the 2023 report's own year missing, 去年 is still the newest report's review
     assert in_library(question_time("去年GDP"), {2021, 2024}) == TimeRef(year=2023)
@@ -107,10 +120,13 @@ def test_in_a_library_a_year_two_reports_cover_is_the_plan_only_when_a_plan_is_a
     ref = question_time("2023年地区生产总值是多少")
     got = in_library(ref, years, plan=asks_plan("2023年地区生产总值是多少"))
     assert got == TimeRef(year=2023, half=REVIEW)
-    assert time_match(got, ("一、2023年工作回顾",), 2024) and time_match(got, PLN, 2023) is False
+    assert time_match(got, ("一、2023年工作回顾",), 2024) and time_match(got, PLN, 2023) is None
+    assert time_match(got, ("二、2024年工作安排",), 2024) is False and time_match(got, REV, 2023) is False
     got = in_library(question_time("2023年GDP增长目标"), years, plan=True)
     assert got == TimeRef(year=2023, half=PLAN)
-    assert time_match(got, PLN, 2023) and time_match(got, ("一、2023年工作回顾",), 2024) is False
+    assert time_match(got, PLN, 2023) and time_match(got, ("一、2023年工作回顾",), 2024) is None
+    # 去年 with a plan word: last year's plan (its target), in the report before the newest
+    assert in_library(question_time("去年GDP增长目标是多少"), years, plan=True) == TimeRef(year=2023, half=PLAN)
     # a year only one report covers: either half of it, as in a single report
     assert in_library(question_time("2024年GDP"), years) == TimeRef(year=2024)
     assert in_library(question_time("2021年GDP"), years) == TimeRef(year=2021)
