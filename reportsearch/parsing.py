@@ -217,8 +217,9 @@ def _innermost(region: str) -> str:
     return region[max(cuts, default=0):]
 
 
-# words no place name holds: what a match runs on from before the name (`政府工作报告 沁水县人民政府…` as one line)
-_NOT_PLACE = re.compile(r"^.*(?:报告|政府|会议)")
+# words no place name holds: what a match runs on from before the name (`政府工作报告 沁水县人民政府…` as one line,
+# `…日在沁水县第十七届…`, `…第四次会议上 沁水县人民政府县长…`)
+_NOT_PLACE = re.compile(r"^.*(?:报告|政府|会议上?|在)")
 
 
 def _region_in(text: str) -> str | None:
@@ -229,23 +230,36 @@ def _region_in(text: str) -> str | None:
                rf"^([\u4e00-\u9fff]{{2,12}}?(?:{_UNIT}))\s*(?:\d{{4}}年|[〇零一二三四五六七八九]{{4}}年)?\s*政府工作报告"):
         m = re.search(rx, text.replace(" ", ""))
         name = _NOT_PLACE.sub("", m.group(1)) if m else ""
-        name = name[1:] if name.startswith("在") else name
         if len(name) >= 2:
             return _innermost(name)
     return None
 
 
+_DASHES = "—–-－─―"
+
+
 def _is_title_line(text: str) -> bool:
-    """A report's title line: `政府工作报告`, `2021年沁水县政府工作报告`, `…报告（摘要）`; not a speaker line."""
-    return bool(re.search(r"报告(?:[（(][^（）()]*[）)])?$", text)) and "人民政府" not in text
+    """A report's title line: `政府工作报告`, `2021年沁水县政府工作报告`, `…工作报告（摘要）`; not a speaker line,
+    nor a subtitle (`——在沁水县第十七届人民代表大会第四次会议上的报告`, `（2023年2月21日在…会议上）`)."""
+    return bool(re.search(r"工作报告(?:[（(][^（）()]*[）)])?$", text)) and "人民政府" not in text \
+        and not text.startswith(tuple(_DASHES)) and "会议上" not in text
+
+
+def _is_meeting_line(text: str) -> bool:
+    """The line naming the meeting: `（2023年2月21日在…会议上）`, `——2023年2月21日在…会议上`,
+    `——在…会议上的报告`, also undecorated (`2023年2月21日在…会议上`)."""
+    if text.startswith(("（", "(")):
+        return True
+    t = text.replace(" ", "").lstrip(_DASHES)
+    return bool(re.match(rf"(?:{_DATE.pattern})?在.+?会议", t)) and (t != text.replace(" ", "") or "会议上" in t)
 
 
 def _front_meta(front: list[str], back: list[str]) -> dict:
     meta: dict = {}
     rest = []
     for p in front:
-        if p.startswith(("（", "(")):
-            meta["meeting_line"] = p.strip("（）() ")
+        if _is_meeting_line(p):
+            meta["meeting_line"] = p.strip("（）() " + _DASHES)
             date = _date(p)
             if date:
                 meta["date"] = date

@@ -244,6 +244,9 @@ def test_meta_flags_fill_what_a_bare_file_lacks(tmp_path):
     ("内蒙古自治区鄂尔多斯市人民政府", "鄂尔多斯市"), ("阳城县2022年政府工作报告", "阳城县"), ("政府工作报告", None),
     ("政府工作报告 沁水县人民政府县长闫晋中", "沁水县"), ("政府工作报告晋城市沁水县人民政府", "沁水县"),
     ("2021年沁水县政府工作报告 县人民政府", None),
+    ("——2023年2月21日在沁水县第十七届人民代表大会第四次会议上", "沁水县"),
+    ("——2023年2月21日在沁水县第十七届人民代表大会第四次会议上 沁水县人民政府县长 闫晋中", "沁水县"),
+    ("在上海市第十六届人民代表大会第一次会议上", "上海市"),
 ])
 def test_region_is_the_innermost_government(text, region):
     from reportsearch.parsing import _region_in
@@ -294,3 +297,49 @@ def test_a_report_title_line_after_the_meeting_line_stays_out_of_the_title():
     d = parse("政府工作报告\n\n（2023年2月21日在沁水县第十七届人民代表大会第四次会议上）\n\n"
               "沁水县人民政府县长 闫晋中\n\n各位代表：\n\n正文一句。", "t")
     assert d.meta["title"] == "政府工作报告" and "headline" not in d.meta
+
+
+_BODY = "各位代表：\n\n现在，我代表县人民政府向大会报告工作。\n\n一、2022年工作回顾\n\n一年来，经济运行稳中向好。"
+_MEETING = "沁水县第十七届人民代表大会第四次会议"
+
+
+@pytest.mark.parametrize("subtitle", [
+    f"——在{_MEETING}上的报告", f"——2023年2月21日在{_MEETING}上的报告", f"——2023年2月21日在{_MEETING}上",
+    f"-在{_MEETING}上的报告", f"（2023年2月21日在{_MEETING}上）", f"2023年2月21日在{_MEETING}上",
+])
+def test_a_subtitle_under_the_title_is_the_meeting_line_not_the_title(tmp_path, subtitle):
+    """`——在…会议上的报告` ends in 报告, so it was taken for the report's title line: the title became the subtitle
+    (doc_title 2023年——在沁水县…的报告) and the real title moved to `headline` (review of e73229b)."""
+    p = tmp_path / "report.txt"
+    p.write_text(f"沁水县2023年政府工作报告\n\n{subtitle}\n\n县长 闫晋中\n\n{_BODY}", encoding="utf-8")
+    d = parse_file(p)
+    m = d.meta
+    assert d.doc == "qinshui-2023" and "headline" not in m
+    assert (m["title"], m["doc_title"], m["region"], m["year"], m["meeting"], m["speaker"]) == (
+        "沁水县2023年政府工作报告", "沁水县2023年政府工作报告", "沁水县", 2023, _MEETING, "县长闫晋中")
+
+
+@pytest.mark.parametrize("speaker", ["县长 闫晋中", "沁水县人民政府县长 闫晋中"])
+def test_a_dash_meeting_line_gives_the_date_and_meeting_like_a_bracketed_one(tmp_path, speaker):
+    """`——2023年2月21日在…会议上` was read as speaker text: the region came out 日在沁水县 (doc id rizaiqinshui) or,
+    with the speaker's `沁水县人民政府` after it, 上沁水县 (shangqinshui), and there was no date or year."""
+    p = tmp_path / "report.txt"
+    p.write_text(f"政府工作报告\n\n——2023年2月21日在{_MEETING}上\n\n{speaker}\n\n{_BODY}", encoding="utf-8")
+    d = parse_file(p)
+    m = d.meta
+    assert d.doc == "qinshui-2023"
+    assert (m["region"], m["issuer"], m["year"], m["date"], m["meeting"], m["title"], m["doc_title"]) == (
+        "沁水县", "沁水县人民政府", 2023, "2023-02-21", _MEETING, "政府工作报告", "沁水县2023年政府工作报告")
+    assert m["speaker"] == speaker.replace(" ", "")
+
+
+@pytest.mark.parametrize("text,is_title", [
+    ("政府工作报告", True), ("2021年沁水县政府工作报告", True), ("政府工作报告（摘要）", True),
+    (f"——在{_MEETING}上的报告", False), (f"—— 2023年2月21日在{_MEETING}上的报告", False),
+    (f"-在{_MEETING}上的报告", False), (f"在{_MEETING}上的报告", False), (f"（2023年2月21日在{_MEETING}上的报告）", False),
+    ("关于沁水县财政预算执行情况的报告", False), ("沁水县人民政府工作报告", False),
+])
+def test_a_title_line_is_a_work_report_title_not_a_subtitle(text, is_title):
+    from reportsearch.parsing import _is_title_line
+
+    assert _is_title_line(text) is is_title

@@ -114,6 +114,26 @@ def test_a_body_line_that_starts_with_a_heading_token_stays_in_its_paragraph(bod
     assert paras == ["".join(t for t, _, _ in body)]
 
 
+def test_in_a_narrow_column_a_body_paragraph_is_judged_as_a_whole_not_by_its_first_lines():
+    """Eleven characters a line: `一、二季度…` after a full line ending in 。 wraps onto four lines; its first three
+    (33 characters, ending in `确保`) look like an `一、` heading, so the paragraph was split there (review of e73229b).
+    Lines are joined up to parsing's heading length, not three lines."""
+    left, right = 76.0, 208.0
+    body = [("　推进重点项目，确保项", 100, right), ("目全面开工，早见成效。", left, right),
+            ("一、二季度实现双过半，", left, right), ("三季度态势稳定，四季度", left, right),
+            ("全面完成年度任务，确保", left, right), ("全年目标圆满实现。", left, 184)]
+    assert join_lines([_page(0, body)[1:-1]]) == ["".join(t for t, _, _ in body)]
+
+
+def test_in_a_narrow_column_a_heading_wrapped_onto_many_lines_still_starts_a_paragraph():
+    left, right = 76.0, 148.0  # six characters a line
+    body = [("　坚持教育优", 100, right), ("先，办好人民", left, right), ("满意的教育。", left, right),
+            ("（八）聚焦民", left, right), ("生改善，交出", left, right), ("高质量发展新", left, right),
+            ("答卷", left, 100), ("　坚持教育优", 100, right), ("先。", left, 100)]
+    assert join_lines([_page(0, body)[1:-1]]) == [
+        "　坚持教育优先，办好人民满意的教育。", "（八）聚焦民生改善，交出高质量发展新答卷", "　坚持教育优先。"]
+
+
 def _print_pdf(html: str, out):
     """`html` printed to PDF by headless Chromium, as scripts/make_fixtures.py prints the format fixtures."""
     from playwright.sync_api import sync_playwright

@@ -24,7 +24,6 @@ PAGE_NUMBER = re.compile(r"^(?:[—\-–－~]*\s*\d{1,4}\s*[—\-–－~]*|第\s
 _ENDS = "。！？!?：:；;…”’）)"
 _SENTENCE_ENDS = "。！？!?；;：:…"
 _CLOSERS = "”’」』\"'"
-_HEADING_LINES = 3  # a numbered heading (40 characters at most) wraps onto three lines at the most
 _EDGE_LINES = 2  # how many lines at the top and at the bottom of a page may be running furniture
 
 
@@ -124,7 +123,7 @@ def _ends_sentence(text: str) -> bool:
 
 def join_lines(pages: list[list[_Line]]) -> list[str]:
     """Lines into paragraphs by their shape (indent, short last line), across page breaks."""
-    from ..parsing import heading_style  # parsing imports the readers: import it when the lines are joined
+    from ..parsing import _HEADING_MAX, heading_style  # parsing imports the readers: import it when lines are joined
 
     lines = [ln for page in pages for ln in page]
     if not lines:
@@ -140,9 +139,11 @@ def join_lines(pages: list[list[_Line]]) -> list[str]:
         return prev_full and (not indented or not prev.text.endswith(tuple(_ENDS)))
 
     def opens_heading(k: int) -> bool:
-        """The paragraph line k would start, by the same shape rules, is a numbered heading (a heading may wrap)."""
+        """The paragraph line k would start, by the same shape rules, is a numbered heading. A heading may wrap onto
+        any number of lines (a narrow column): lines are joined while they continue and the text could still be one
+        (at most parsing's heading length), so a longer body paragraph is never judged by its first lines alone."""
         text, j = lines[k].text, k
-        while j + 1 < len(lines) and j - k < _HEADING_LINES - 1 and continues(lines[j], lines[j + 1]):
+        while j + 1 < len(lines) and len(text) <= _HEADING_MAX and continues(lines[j], lines[j + 1]):
             j += 1
             text += lines[j].text
         return heading_style(text) is not None
