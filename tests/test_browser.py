@@ -120,6 +120,60 @@ def test_on_a_phone_the_answers_come_into_view_and_an_example_question_searches(
     wide.close()
 
 
+def _deep_passage(base):
+    """A passage near the end of a long section: its permalink opens a reading view taller than the screen."""
+    import requests
+
+    return requests.get(base + "/api/search", params={"q": "拓展应用场景 城市全场景数字应用", "k": 1, "mode": "keyword"},
+                        timeout=60).json()["results"][0]["id"]
+
+
+def test_a_permalink_names_its_report_while_its_passage_is_read(server, browser):
+    """The reading view showed only the section heading (`二、2023年工作安排 › （一）…`, worded alike every year) and a
+    permalink lands mid-section: the report's title now heads the view and stays on screen while it is read."""
+    pid = _deep_passage(server)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_page(page, f"{server}/?p={pid}")
+    page.locator(f"#rs-reading #p-{pid}.rs-highlight").wait_for(timeout=60_000)
+    assert page.evaluate("scrollY") > 300  # scrolled down to the passage, past the top of the view
+    doc = page.locator("#rs-reading .rs-reading-doc")
+    assert doc.inner_text() == "《沁水县2023年政府工作报告》"
+    box = doc.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 900, box  # on screen, not scrolled away above
+    title = page.locator("#rs-reading .rs-reading-title").bounding_box()
+    mark = page.locator(f"#rs-reading #p-{pid}").bounding_box()
+    assert box["y"] < title["y"] < mark["y"] and mark["y"] + mark["height"] <= 900, (box, title, mark)
+    page.screenshot(path=str(ARTIFACTS / "permalink-report-title.png"))
+    page.close()
+
+
+# the first card is on screen: its top in the upper half, or (at the foot of a short page) the whole card
+IN_VIEW = ("(() => { const r = document.querySelector('%s').getBoundingClientRect(); "
+           "return r.top >= 0 && (r.top < innerHeight / 2 || r.bottom <= innerHeight); })()")
+
+
+def test_after_a_permalink_a_search_on_a_wide_screen_brings_its_results_into_view(server, browser):
+    """Desktop, 1280×900: a permalink's reading view sits above the form, so a new search put its first card below
+    the fold (top at ~844 px) and seemed to do nothing; the results now scroll into view, as on a phone. A search
+    from the top of the page, whose results start in view, still leaves the page where it is (tested above)."""
+    pid = _deep_passage(server)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_page(page, f"{server}/?p={pid}")
+    page.locator("#rs-query").evaluate("e => e.scrollIntoView({block: 'end'})")  # the form at the screen's foot
+    _search(page, "停车难怎么解决")
+    page.locator("#rs-results .rs-card").first.wait_for(timeout=60_000)
+    page.wait_for_function(IN_VIEW % "#rs-results .rs-card", timeout=10_000)
+    assert page.locator(f"#rs-reading #p-{pid}").count() == 1  # the reading view stays, above
+    page.get_by_role("tab", name="按年份对比").click()
+    page.locator("#rs-cquery").evaluate("e => e.scrollIntoView({block: 'end'})")
+    page.locator("#rs-cquery textarea").fill("新建5G基站")
+    page.locator("#rs-cquery textarea").press("Enter")  # (a click on 对比 would scroll the page to the button)
+    page.locator("#rs-compare .rs-col").first.wait_for(timeout=60_000)
+    page.wait_for_function(IN_VIEW % "#rs-compare .rs-col", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "permalink-then-search-wide.png"))
+    page.close()
+
+
 CSP_PROBE = ("document.addEventListener('securitypolicyviolation', "
              "e => (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI));")
 
@@ -159,6 +213,7 @@ def test_staff_page_chart_tables_and_csv(staff_server, browser):
     base, token = staff_server
     for q in ("停车难怎么解决", "停车难怎么解决", "<img src=x onerror=alert(1)>火星移民"):
         assert requests.get(base + "/api/search", params={"q": q}, timeout=60).status_code == 200
+    assert requests.get(base + "/api/search", params={"q": "教育", "doc": "qinshui-2023"}, timeout=60).ok
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1100, "height": 900}, accept_downloads=True)
     page.add_init_script(CSP_PROBE)
@@ -174,10 +229,13 @@ def test_staff_page_chart_tables_and_csv(staff_server, browser):
     assert page.locator("#top tr", has_text="停车难怎么解决").locator("td.n").inner_text() == "2"
     assert page.locator("#top td", has_text="<img src=x").count() == 1  # shown as text, not markup
     assert page.locator("#chart svg rect[data-day]").count() == 7
+    row = page.locator("#filters tr", has_text="报告：沁水县2023年政府工作报告")  # the 限定报告 filter, in Chinese
+    assert row.locator("td.n").inner_text() == "1"
     with page.expect_download() as dl:
         page.locator("#csv").click()
     csv_text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
-    assert "top,停车难怎么解决,2" in csv_text
+    assert csv_text.splitlines()[0] == "类别,问题、日期或限定条件,次数"
+    assert "最常问的问题,停车难怎么解决,2" in csv_text and "限定条件,报告：沁水县2023年政府工作报告,1" in csv_text
     page.screenshot(path=str(ARTIFACTS / "staff-summary.png"), full_page=True)
     assert dialogs == [] and page.locator("#report img").count() == 0
     assert page.evaluate("window.__csp || []") == []
@@ -260,6 +318,12 @@ def test_report_filter_and_compare_by_year(library_server, browser):
     texts = [t.replace(" ", "") for t in cols.all_inner_texts()]
     assert "80座" in texts[0] and "65座" in texts[1], texts
     assert [cols.nth(i).locator(".rs-figure").inner_text() for i in range(2)] == ["80座", "65座"]
+    for i, doc in enumerate(("qinshui-2024", "qinshui-2023")):  # each compare card: 原文 and 复制引用, as a result card
+        assert cols.nth(i).locator("a.rs-open").get_attribute("href").startswith(f"/?p={doc}-")
+        assert f"/?p={doc}-" in cols.nth(i).locator(".rs-btn").get_attribute("data-cite")
+    assert cols.nth(0).locator(".rs-also").count() == 0  # the other year's copy has its own column here
+    cols.nth(1).locator(".rs-btn").click()
+    cols.nth(1).locator(".rs-btn", has_text="已复制").wait_for(timeout=5_000)  # the copy script runs here too
     boxes = [cols.nth(i).bounding_box() for i in range(2)]
     assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2 and boxes[0]["x"] < boxes[1]["x"], boxes  # side by side
     page.screenshot(path=str(ARTIFACTS / "library-compare-wide.png"), full_page=True)
@@ -279,6 +343,41 @@ def test_report_filter_and_compare_by_year(library_server, browser):
     assert b0["y"] < b1["y"] and b0["x"] + b0["width"] <= 375, (b0, b1)  # stacked, newest on top
     phone.screenshot(path=str(ARTIFACTS / "library-compare-phone.png"), full_page=True)
     phone.close()
+
+
+def test_a_paragraph_kept_word_for_word_is_one_card_that_links_the_other_years_copy(library_server, browser):
+    """The engine shows a paragraph kept from one year's report to the next once (Hit.also_in): the card says which
+    other reports hold it, each title a link to its copy, and every card has a 原文 link to its passage in place."""
+    base, _, _ = library_server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_page(page, base + "/")
+    _search(page, "停车难怎么解决")
+    card = page.locator("#rs-results .rs-card").first
+    card.wait_for(timeout=60_000)
+    pid = card.get_attribute("data-id")
+    assert pid.startswith("qinshui-2024-")  # the newer report's copy
+    also = card.locator(".rs-also")
+    assert also.inner_text().replace(" ", "") == "原文相同的段落也见于《沁水县2023年政府工作报告》"
+    link = also.locator("a", has_text="《沁水县2023年政府工作报告》")
+    old = link.get_attribute("data-id")
+    assert old.startswith("qinshui-2023-") and link.get_attribute("href") == f"/?p={old}"
+    cards = page.locator("#rs-results .rs-card")
+    assert cards.locator("a.rs-open").count() == cards.count() >= 2
+    assert [c.get_attribute("data-id") for c in cards.all()].count(old) == 0  # shown once, not once per year
+    page.screenshot(path=str(ARTIFACTS / "library-also-in.png"), full_page=True)
+    with page.expect_popup() as opened:  # 原文 opens the reading view in a new tab: the results stay here
+        card.locator("a.rs-open").click()
+    reading = opened.value
+    reading.locator(f"#rs-reading #p-{pid}.rs-highlight").wait_for(timeout=60_000)
+    assert reading.locator("#rs-reading .rs-reading-doc").inner_text() == "《沁水县2024年政府工作报告》"
+    reading.close()
+    with page.expect_popup() as opened:
+        link.click()
+    reading = opened.value
+    reading.locator(f"#rs-reading #p-{old}.rs-highlight").wait_for(timeout=60_000)
+    assert reading.locator("#rs-reading .rs-reading-doc").inner_text() == "《沁水县2023年政府工作报告》"
+    reading.close()
+    page.close()
 
 
 def test_a_report_added_while_serving_is_listed_on_the_next_page_load(library_server, browser):

@@ -97,9 +97,27 @@ def test_staff_summary_after_known_searches(public):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     text = r.content.decode("utf-8-sig")
-    assert text.splitlines()[0] == "kind,query_or_day,count"
-    assert "top,停车难怎么解决,3" in text and "unanswered,今年的火星移民计划是什么,2" in text
-    assert f"per_day,{today}," in text
+    assert text.splitlines()[0] == "类别,问题、日期或限定条件,次数"  # the staff page's words, not kind,query_or_day
+    assert "最常问的问题,停车难怎么解决,3" in text and "报告没有回答的问题,今年的火星移民计划是什么,2" in text
+    assert f"每日检索次数,{today}," in text
+
+
+def test_staff_summary_counts_the_report_and_year_filters(public):
+    """The log kept the 限定报告/doc/year filters and 按年份对比, but neither /api/staff/summary nor the CSV showed them."""
+    base = public["base"]
+    before = {f["filter"]: f["count"] for f in summary(base)["filters"]}
+    assert search(base, "教育方面有哪些安排", "198.51.100.31", doc="qinshui-2023").status_code == 200
+    assert search(base, "教育方面有哪些安排", "198.51.100.32", year="2023").status_code == 200
+    r = requests.get(base + "/api/compare", params={"q": "新建5G基站"}, timeout=60,
+                     headers={"X-Forwarded-For": "10.9.9.9, 198.51.100.33"})
+    assert r.status_code == 200, r.text
+    filters = {f["filter"]: f for f in summary(base)["filters"]}
+    for logged, label in (("doc=qinshui-2023", "报告：沁水县2023年政府工作报告"), ("year=2023", "年份：2023"),
+                          ("compare", "按年份对比")):
+        assert filters[logged]["count"] == before.get(logged, 0) + 1 and filters[logged]["label"] == label
+    csv_text = requests.get(base + "/api/staff/summary.csv", headers={"Authorization": f"Bearer {TOKEN}"},
+                            timeout=30).content.decode("utf-8-sig")
+    assert "限定条件,报告：沁水县2023年政府工作报告," in csv_text
 
 
 def test_staff_view_never_shows_more_than_the_log_keeps(public):
@@ -228,6 +246,8 @@ def test_metrics_counters_move(public):
     assert search(base, "停车难怎么解决", "192.0.2.200").status_code == 200
     assert search(base, "今年的火星移民计划是什么", "192.0.2.201").status_code == 200
     assert search(base, "教育", "192.0.2.202", k=0).status_code == 400
+    assert requests.get(base + "/api/compare", params={"q": "新建5G基站"}, timeout=60,
+                        headers={"X-Forwarded-For": "10.9.9.9, 192.0.2.203"}).status_code == 200
     after = _metrics(base)
 
     def delta(name, **labels):
@@ -236,8 +256,10 @@ def test_metrics_counters_move(public):
 
     assert delta("reportsearch_http_requests_total", endpoint="/api/search", status="200") == 2
     assert delta("reportsearch_http_requests_total", endpoint="/api/search", status="400") == 1
-    assert delta("reportsearch_searches_total", source="api", outcome="ok") == 2
-    assert delta("reportsearch_search_seconds_count", mode="hybrid") == 2
+    assert delta("reportsearch_http_requests_total", endpoint="/api/compare", status="200") == 1  # was /api/other
+    assert delta("reportsearch_http_requests_total", endpoint="/api/other", status="200") == 0
+    assert delta("reportsearch_searches_total", source="api", outcome="ok") == 3
+    assert delta("reportsearch_search_seconds_count", mode="hybrid") == 3
     assert delta("reportsearch_low_confidence_total") == 1
     assert after[("reportsearch_index_passages", ())] > 100
     assert after[("reportsearch_index_reports", ())] == 1

@@ -238,3 +238,67 @@ def test_bind_sockets_binds_every_address_and_names_what_went_wrong():
     finally:
         first.close()
         second.close()
+
+
+def test_the_staff_summary_counts_the_filters_searches_used(tmp_path):
+    """The log kept each search's filters (限定报告, year, section; 按年份对比 as `compare`) but the summary showed
+    none of them: `filters` lists the most used, counted over the same days."""
+    log = QueryLog(tmp_path / "q.sqlite3")
+    old = datetime.now() - timedelta(days=10)
+    for q, filters, when in (("教育", "doc=qinshui-2024", None), ("医疗", "doc=qinshui-2024", None),
+                             ("5G", "compare | doc=qinshui-2024", None), ("5G", "compare", None),
+                             ("教育", None, None), ("教育", "year=2023", old)):
+        log.record(q, "hybrid", filters, 5, False, ["a"], 10.0, 1, when=when)
+    assert log.flush()
+    s = log.summary(days=7)
+    assert s["filters"] == [{"filter": "doc=qinshui-2024", "count": 2}, {"filter": "compare", "count": 1},
+                            {"filter": "compare | doc=qinshui-2024", "count": 1}], s["filters"]
+    assert len(log.summary(days=7, limit=1)["filters"]) == 1 and log.summary(days=30)["filters"][-1]["count"] == 1
+    log.close()
+
+
+def test_the_staff_csv_speaks_chinese_and_names_the_filters(tmp_path):
+    """summary.csv had an English header (kind,query_or_day,count) and kinds (top, unanswered, per_day) under a
+    Chinese staff page; the JSON keeps its keys, with a Chinese label for each filter."""
+    import csv
+    import io
+    from types import SimpleNamespace
+
+    from fastapi import FastAPI
+    from starlette.testclient import TestClient
+
+    from reportsearch.web import staff
+
+    log = QueryLog(tmp_path / "q.sqlite3")
+    for q, filters, low in (("停车难", "doc=qinshui-2024", False), ("停车难", None, False),
+                            ("=火星", "compare | year=2023", True)):
+        log.record(q, "hybrid", filters, 5, low, ["a"], 10.0, 1)
+    token = "t" * 32
+    engine = SimpleNamespace(reports=lambda: [{"doc": "qinshui-2024", "doc_title": "沁水县2024年政府工作报告"}])
+    app = FastAPI()
+    app.include_router(staff.create_staff_router(SimpleNamespace(staff_token=token, querylog=log, engine=engine)))
+    client, auth = TestClient(app), {"Authorization": f"Bearer {token}"}
+    r = client.get("/api/staff/summary.csv", headers=auth)
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0] == ["类别", "问题、日期或限定条件", "次数"], rows[0]
+    assert ["最常问的问题", "停车难", "2"] in rows and ["报告没有回答的问题", "'=火星", "1"] in rows
+    assert [r[0] for r in rows[1:]].count("每日检索次数") == 7
+    assert not {"top", "unanswered", "per_day", "kind"} & {r[0] for r in rows}
+    assert ["限定条件", "报告：沁水县2024年政府工作报告", "1"] in rows and ["限定条件", "按年份对比；年份：2023", "1"] in rows
+    s = client.get("/api/staff/summary", headers=auth).json()
+    assert {"top", "unanswered", "per_day", "searches"} <= set(s)  # the JSON API's keys are unchanged
+    assert {f["filter"]: f["label"] for f in s["filters"]} == {
+        "doc=qinshui-2024": "报告：沁水县2024年政府工作报告", "compare | year=2023": "按年份对比；年份：2023"}
+    assert staff.filter_label("二、2024年工作安排 | doc=gone-2020") == "章节：二、2024年工作安排；报告：gone-2020"
+    log.close()
+
+
+def test_compare_and_passages_have_their_own_metrics_label():
+    """/api/compare was counted as endpoint="/api/other"."""
+    from reportsearch.web.telemetry import endpoint_label
+
+    assert endpoint_label("/api/compare") == "/api/compare"
+    assert endpoint_label("/api/figures.csv") == "/api/figures.csv"
+    assert endpoint_label("/api/passages/qinshui-2024-abc") == endpoint_label("/api/passages/x") == "/api/passages/{id}"
+    assert endpoint_label("/api/passages/") == endpoint_label("/api/nope") == "/api/other"
+    assert endpoint_label("/api/search") == "/api/search" and endpoint_label("/gradio_api/x") == "/gradio_api"

@@ -198,3 +198,55 @@ def test_reading_view_permalinks_question_links_and_csv_in_a_browser(server, tmp
         assert len(rows) > 5 and all(r[1].endswith("元") or "亿元" in r[5] for r in rows[1:])
         assert any(r[2] == "地区生产总值" and r[0] == "426.8" for r in rows)
         b.close()
+
+
+# ---------------------------------------------------------------- the report a reading view shows; rows newest first
+def _engine(passages, years):
+    """An engine as the reading view and the 数据 tab use it: passages in the order the reports were added."""
+    from types import SimpleNamespace
+
+    docs = list(dict.fromkeys(p.doc for p in passages))
+    reports = sorted(({"doc": d, "doc_title": next(p.doc_title for p in passages if p.doc == d) or d,
+                       "year": years[d]} for d in docs), key=lambda r: (-(r["year"] or 0), r["doc"]))
+    outline = {d: {"outline": [list(p.section[:1]) for p in passages if p.doc == d][:1]} for d in docs}
+    return SimpleNamespace(passages=passages, reports=lambda: reports, glossary=None,
+                           passage=lambda pid: next((p for p in passages if p.id == pid), None),
+                           store=SimpleNamespace(documents=outline, version=object()))  # a fresh figure-row cache
+
+
+def _year_copy(p, year, title=None):
+    return Passage(f"{p.id}{year}", f"q{year}", p.section, p.text, doc_title=f"某县{year}年政府工作报告"
+                   if title is None else title, year=year)
+
+
+def test_the_reading_view_names_its_report():
+    """`/?p=` and `/?s=` showed only the section heading (`三、全面加强政府自身建设`, worded alike every year): a shared
+    link did not say which year's report it opened. The report's title heads the view, the year added when the
+    title lacks it."""
+    ps = [_year_copy(PS[0], 2023), _year_copy(PS[0], 2024), _year_copy(PS[0], 2022, title="某县政府工作报告")]
+    e = _engine(ps, {"q2023": 2023, "q2024": 2024, "q2022": 2022})
+    h = R.engine_reading_html(e, {"p": "a2024"})
+    assert '<div class="rs-reading-doc">《某县2024年政府工作报告》</div>' in h and 'id="p-a2024"' in h
+    assert h.index("rs-reading-doc") < h.index('class="rs-reading-title"') < h.index('id="p-a2024"')
+    key = R.section_key("q2023", REV)
+    s = R.engine_reading_html(e, {"s": key})
+    assert '<div class="rs-reading-doc">《某县2023年政府工作报告》</div>' in s and 'id="p-a2023"' in s
+    assert "《某县政府工作报告》（2022年）" in R.engine_reading_html(e, {"p": "a2022"})
+    assert R.report_heading("某县2024年政府工作报告", 2024) == "《某县2024年政府工作报告》"
+    assert R.report_heading("notes") == "《notes》"
+    # the JSON of the same passage names its report and year too
+    v = R.passage_view(ps, "a2024")
+    assert v["doc_title"] == "某县2024年政府工作报告" and v["year"] == 2024
+
+
+def test_the_figures_tab_and_csv_list_the_newest_report_first():
+    """Rows came in the order the reports were added (2023, 2024, 2022): newest report first now, each report's rows
+    in its own order (the 数据 tab and /api/figures.csv both read engine_figure_rows)."""
+    added = [(2023, PS[0]), (2023, PS[3]), (2024, PS[0]), (2024, PS[3]), (2022, PS[0]), (2022, PS[3])]
+    ps = [_year_copy(p, y) for y, p in added]
+    rows = R.engine_figure_rows(_engine(ps, {"q2023": 2023, "q2024": 2024, "q2022": 2022}))
+    got = [(r["doc"][2:6], r["value"]) for r in rows]
+    per_report = ["426.8", "11.3", "65"]
+    assert got == [(y, v) for y in ("2024", "2023", "2022") for v in per_report], got
+    html_rows = R.figures_tab_html(_engine(ps, {"q2023": 2023, "q2024": 2024, "q2022": 2022}))
+    assert html_rows.index("某县2024年") < html_rows.index("某县2023年") < html_rows.index("某县2022年")

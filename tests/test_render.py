@@ -11,7 +11,7 @@ from reportsearch.records import Answer, Hit, SearchResponse
 from reportsearch.web.render import mark_text
 
 HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)> "引号" \'单引号\''
-ALLOWED = {"div", "span", "mark", "strong", "details", "summary", "p", "button"}
+ALLOWED = {"div", "span", "mark", "strong", "details", "summary", "p", "button", "a"}
 VOID: set[str] = set()
 
 
@@ -147,6 +147,45 @@ def test_render_results_escapes_report_text_and_notices(small_engine):
     assert "<mark>" in out and '<strong class="answer">' in out
     assert "展开上下文" in out  # neighbours are shown, escaped like the rest
     assert "".join(p.text).count('<script>alert("x")</script>') >= 2  # card text and context read as text
+
+
+def test_cards_link_their_passage_and_name_the_same_text_in_other_reports(small_engine):
+    """A result card had no link to read its passage in place; 按年份对比 cards had neither that link nor 复制引用; a
+    paragraph the engine shows once for several years (Hit.also_in) did not say where else it stands. Each card now
+    has 原文 (the permalink), a result card names the other reports, each linking to its copy; a 按年份对比 card does
+    not (each report has its own column there)."""
+    from dataclasses import replace
+
+    from reportsearch.records import Comparison, ReportHit
+    from reportsearch.web.ui import render_comparison, render_results
+
+    e = small_engine
+    hit = _hit(e, 0, 1)
+    p = hit.passage
+    copies = tuple(replace(p, id=f"old-{y}<", doc=f"x-{y}", doc_title=f"某县{y}年政府工作报告", year=y)
+                   for y in (2023, 2022))
+    out = render_results(e, SearchResponse(query="教育", mode="hybrid", results=(replace(hit, also_in=copies),
+                                                                               _hit(e, 1, 2))))
+    parse(out)
+    cards = out.split('<div class="rs-card"')[1:]
+    assert all(f'<a class="rs-open" href="/?p={c.split(chr(34))[1]}"' in c for c in cards), cards  # data-id="…"
+    assert f'href="/?p={p.id}"' in cards[0] and ">原文</a>" in cards[0]
+    assert ('<div class="rs-also">原文相同的段落也见于<a class="rs-also-link" href="/?p=old-2023%3C"'
+            in cards[0]) and "《某县2023年政府工作报告》</a>" in cards[0] and "《某县2022年政府工作报告》</a>" in cards[0]
+    assert cards[0].index("2023年") < cards[0].index("2022年") and "rs-also" not in cards[1]
+    from reportsearch.web.render import also_in_line
+
+    assert also_in_line(replace(hit, also_in=copies)) == "原文相同的段落也见于《某县2023年政府工作报告》《某县2022年政府工作报告》"
+
+    c = Comparison(query="教育", mode="hybrid", reports=(
+        ReportHit(doc=p.doc, doc_title="某县2024年政府工作报告", year=2024, hit=replace(hit, also_in=copies)),
+        ReportHit(doc="x-2023", doc_title="某县2023年政府工作报告", year=2023, hit=None)))
+    cmp_html = render_comparison(e, c)
+    parse(cmp_html)
+    col = cmp_html.split('<div class="rs-card rs-col"')[1]
+    assert f'<a class="rs-open" href="/?p={p.id}"' in col and 'class="rs-btn" data-cite="' in col
+    assert "（链接：/?p=" in col and "rs-also" not in cmp_html and "原文相同" not in cmp_html
+    assert cmp_html.count('class="rs-btn"') == 1  # a report with no answer has nothing to cite
 
 
 def test_render_results_low_confidence_and_empty(small_engine):

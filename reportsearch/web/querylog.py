@@ -1,6 +1,7 @@
 """The query log: what residents ask, in SQLite, with no client address, user agent, cookie or session id.
 
-One row per search: the minute (server local time), the query cut at 200 characters, mode, filters, the
+One row per search: the minute (server local time), the query cut at 200 characters, mode, filters (as
+service.describe_filters words them: `二、…`, `doc=qinshui-2024`, `year=2024`, `compare | doc=…`), the
 low-confidence flag, the ids of the top 3 results and the latency. Writes go through a bounded queue to one
 writer thread, so a search never waits on the disk: a full queue, a locked database or a full disk drops
 the row and counts it. Rows older than `days` are pruned at start and daily.
@@ -38,7 +39,7 @@ CREATE TABLE IF NOT EXISTS queries (
     ts TEXT NOT NULL,             -- minute, server local time: YYYY-MM-DD HH:MM
     query TEXT NOT NULL,          -- at most 200 characters
     mode TEXT NOT NULL,
-    section TEXT,                 -- the section filter, if any
+    section TEXT,                 -- the filters, if any: `heading | doc=… | year=…`, `compare` leading for 按年份对比
     top_k INTEGER NOT NULL,
     low_confidence INTEGER NOT NULL,
     results INTEGER NOT NULL,     -- how many results were returned
@@ -191,7 +192,8 @@ class QueryLog:
 
     # ------------------------------------------------------------ reading
     def summary(self, days: int = 7, limit: int = 20, now: datetime | None = None) -> dict:
-        """Top questions, unanswered questions and searches per day over the last `days` days (today included)."""
+        """Top questions, unanswered questions, searches per day and the filters searches used most (限定报告, year,
+        section; 按年份对比 as `compare`) over the last `days` days (today included)."""
         now = now or datetime.now()
         first = (now - timedelta(days=days - 1)).date()
         since = first.strftime("%Y-%m-%d")
@@ -200,6 +202,8 @@ class QueryLog:
                               "WHERE ts >= ? GROUP BY query", (since,)).fetchall()
             per_day = dict(db.execute("SELECT substr(ts, 1, 10), COUNT(*) FROM queries WHERE ts >= ? "
                                       "GROUP BY 1", (since,)).fetchall())
+            filters = db.execute("SELECT section, COUNT(*) FROM queries WHERE ts >= ? AND section IS NOT NULL "
+                                 "GROUP BY section ORDER BY 2 DESC, 1 LIMIT ?", (since, limit)).fetchall()
         total, unanswered, variants = Counter(), Counter(), defaultdict(Counter)
         for text, n, bad in rows:
             key = group_key(text)
@@ -218,4 +222,5 @@ class QueryLog:
         return {"days": days, "from": days_list[0], "to": days_list[-1],
                 "searches": sum(total.values()), "unanswered_searches": sum(unanswered.values()),
                 "top": top(total), "unanswered": top(unanswered),
-                "per_day": [{"day": d, "searches": per_day.get(d, 0)} for d in days_list]}
+                "per_day": [{"day": d, "searches": per_day.get(d, 0)} for d in days_list],
+                "filters": [{"filter": f, "count": n} for f, n in filters]}

@@ -82,15 +82,24 @@ def passage_html(p: Passage, highlight: bool = False, base: str = "/") -> str:
             f' <a class="rs-permalink" href="{esc(permalink(p.id, base), quote=True)}" title="本段链接">¶</a></p>')
 
 
+def report_heading(title: str, year: int | None = None) -> str:
+    """`《沁水县2024年政府工作报告》`; the year added in brackets when the title does not say it."""
+    return f"《{title}》" + (f"（{year}年）" if year and str(year) not in title else "")
+
+
 def section_html(passages: Sequence[Passage], doc: str, path: Sequence[str], highlight: str | None = None,
-                 base: str = "/") -> str:
+                 base: str = "/", title: str = "") -> str:
     """A section's full text in order: sub-headings where they change, clause labels shown as labels, and the
-    passage `highlight` (a passage id) marked."""
+    passage `highlight` (a passage id) marked. Above it the report it is from (`title`, see `report_heading`)
+    and the section heading, which stay at the top of the screen while the section is read: a heading such as
+    `三、全面加强政府自身建设` is worded alike in every year's report, and a shared link lands mid-section."""
     esc = html.escape
     path = tuple(path)
-    out = [f'<div class="rs-reading" data-section="{section_key(doc, path)}">']
-    if path:
-        out.append(f'<h3 class="rs-reading-title">{esc(SEP.join(path))}</h3>')
+    out = [f'<div class="rs-reading" data-section="{section_key(doc, path)}" data-doc="{esc(doc, quote=True)}">']
+    if path or title:
+        out.append('<div class="rs-reading-head">'
+                   + (f'<div class="rs-reading-doc">{esc(title)}</div>' if title else "")
+                   + (f'<h3 class="rs-reading-title">{esc(SEP.join(path))}</h3>' if path else "") + "</div>")
     shown = None
     for p in section_passages(passages, doc, path):
         # the L2 heading (`（一）…`) when reading a whole L1 section; L3 topics and L4 clause labels are the
@@ -222,13 +231,15 @@ _ROWS_LOCK = threading.Lock()
 
 
 def engine_figure_rows(engine) -> list[dict]:
-    """`figure_rows` of the engine's passages, computed once per index version (requests on the old and the new
-    version during a live swap each get their own engine's rows)."""
+    """`figure_rows` of the engine's passages, newest report first as `engine.reports()` lists them (the index
+    holds them in the order they were added), each report's rows in its own order; computed once per index
+    version (requests on the old and the new version during a live swap each get their own engine's rows)."""
     key = (id(engine.store), getattr(engine.store, "version", 0))
     with _ROWS_LOCK:
         rows = _ROWS.get(key)
         if rows is None:
-            rows = figure_rows(engine.passages)
+            order = {r["doc"]: i for i, r in enumerate(engine.reports())}
+            rows = figure_rows(sorted(engine.passages, key=lambda p: order.get(p.doc, len(order))))  # stable
             _ROWS.clear()
             _ROWS[key] = rows
     return rows
@@ -249,20 +260,28 @@ def engine_outline_html(engine, title_of=lambda doc: doc) -> str:
                    for r in engine.reports()) or '<div class="rs-empty">索引中还没有报告。</div>'
 
 
+def engine_report_heading(engine, doc: str) -> str:
+    """`report_heading` of one of the engine's reports (its doc id when the index has no title for it)."""
+    r = next((r for r in engine.reports() if r["doc"] == doc), None)
+    return report_heading(r["doc_title"] or doc, r["year"]) if r else report_heading(doc)
+
+
 def engine_reading_html(engine, params) -> str:
     """The reading view a page link asks for: `?p=<passage id>` (its section, the passage highlighted) or
-    `?s=<section key>` (a heading of the outline); "" when the link asks for neither."""
+    `?s=<section key>` (a heading of the outline), headed by the report's title; "" when the link asks for
+    neither."""
     pid, key = params.get("p"), params.get("s")
     if pid:
         p = engine.passage(pid)
         if p is None:
             return '<div class="rs-notice">没有找到这段原文，链接可能来自旧版本的索引。</div>'
-        return section_html(engine.passages, p.doc, reading_section(p.section), highlight=pid)
+        return section_html(engine.passages, p.doc, reading_section(p.section), highlight=pid,
+                            title=engine_report_heading(engine, p.doc))
     if key:
         for doc, info in engine.store.documents.items():
             path = section_by_key(info.get("outline", []), doc, key)
             if path is not None:
-                return section_html(engine.passages, doc, path)
+                return section_html(engine.passages, doc, path, title=engine_report_heading(engine, doc))
         return '<div class="rs-notice">没有找到这个章节。</div>'
     return ""
 

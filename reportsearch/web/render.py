@@ -70,9 +70,23 @@ def report_title(p: Passage) -> str:
     return f"《{p.doc_title or p.doc}》"
 
 
+ALSO_IN = "原文相同的段落也见于"
+
+
 def also_in_line(hit: Hit) -> str:
     """`原文相同的段落也见于《…2023年…》《…2022年…》`: the other reports holding this passage word for word."""
-    return "原文相同的段落也见于" + "".join(report_title(o) for o in hit.also_in)
+    return ALSO_IN + "".join(report_title(o) for o in hit.also_in)
+
+
+def also_in_html(hit: Hit, link: Callable[[str], str]) -> str:
+    """`also_in_line` for a result card: each report title links to that report's copy (`link(passage id)`, the
+    permalink), opened in a new tab as the card's 原文 link is; "" when no other report holds the text."""
+    if not hit.also_in:
+        return ""
+    esc = html.escape
+    links = "".join(f'<a class="rs-also-link" href="{esc(link(o.id), quote=True)}" target="_blank" rel="noopener" '
+                    f'data-id="{esc(o.id, quote=True)}">{esc(report_title(o))}</a>' for o in hit.also_in)
+    return f'<div class="rs-also">{ALSO_IN}{links}</div>'
 
 
 def to_text(response: SearchResponse, color: bool = False, filtered: bool = False) -> str:

@@ -31,6 +31,12 @@ class DayCount(BaseModel):
     searches: int
 
 
+class FilterCount(BaseModel):
+    filter: str  # as the query log keeps it: `doc=qinshui-2024`, `year=2024`, a heading, `compare | doc=…`
+    label: str  # the same in the staff page's words: `报告：沁水县2024年政府工作报告`
+    count: int
+
+
 class StaffSummary(BaseModel):
     days: int
     searches: int
@@ -38,6 +44,13 @@ class StaffSummary(BaseModel):
     top: list[QueryCount]
     unanswered: list[QueryCount]
     per_day: list[DayCount]
+    filters: list[FilterCount]
+
+
+# summary.csv: the staff page's own words for its header and the kind of each row (the JSON keeps its keys)
+CSV_HEADER = ("类别", "问题、日期或限定条件", "次数")
+CSV_KINDS = {"top": "最常问的问题", "unanswered": "报告没有回答的问题", "per_day": "每日检索次数",
+             "filters": "限定条件"}
 
 
 def staff_token(env: dict) -> str | None:
@@ -55,6 +68,31 @@ def _csv_cell(value) -> str:
     """Plain text in a spreadsheet: a query starting with = + - @ must not run as a formula."""
     s = str(value)
     return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+
+
+def filter_label(logged: str, titles: dict[str, str] | None = None) -> str:
+    """A logged filter string in Chinese: `compare | doc=qinshui-2024 | year=2024` ->
+    `按年份对比；报告：沁水县2024年政府工作报告；年份：2024` (`titles`: doc id -> report title; a report no longer
+    in the index keeps its doc id). Anything else is a section heading."""
+    titles = titles or {}
+    out = []
+    for part in logged.split(" | "):
+        if part == "compare":
+            out.append("按年份对比")
+        elif part.startswith("doc="):
+            out.append(f"报告：{titles.get(part[4:], part[4:])}")
+        elif part.startswith("year="):
+            out.append(f"年份：{part[5:]}")
+        else:
+            out.append(f"章节：{part}")
+    return "；".join(out)
+
+
+def _report_titles(service) -> dict[str, str]:
+    try:
+        return {r["doc"]: r["doc_title"] for r in service.engine.reports()}
+    except Exception:  # noqa: BLE001 - labels are a courtesy; the summary must not fail for them
+        return {}
 
 
 def create_staff_router(service) -> APIRouter:
@@ -77,15 +115,19 @@ def create_staff_router(service) -> APIRouter:
             return _error("the query log is off (serve.py --no-log), so there is nothing to summarize", 503)
         service.querylog.flush(timeout=2.0)
         try:
-            return service.querylog.summary(days=n)
+            s = service.querylog.summary(days=n)
         except sqlite3.Error as e:
             log.warning("staff summary failed: %s", e)
             return _error("the query log cannot be read right now; try again", 503, **{"Retry-After": "5"})
+        titles = _report_titles(service)
+        s["filters"] = [{**f, "label": filter_label(f["filter"], titles)} for f in s.get("filters", [])]
+        return s
 
     @router.get("/api/staff/summary", response_model=None, tags=["staff"],
                 responses={200: {"model": StaffSummary}, **errors})
     def summary(days: str = "7", credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)):
-        """Top questions, unanswered questions and searches per day over the last `days` days (default 7).
+        """Top questions, unanswered questions, searches per day and the filters used most (report, year, section;
+        按年份对比 as `compare`) over the last `days` days (default 7).
 
         Questions that are the same after folding (traditional/simplified, full/half width, case, trailing
         punctuation) count as one. Requires `Authorization: Bearer <REPORTSEARCH_STAFF_TOKEN>`."""
@@ -94,16 +136,18 @@ def create_staff_router(service) -> APIRouter:
     @router.get("/api/staff/summary.csv", response_model=None, tags=["staff"],
                 responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **errors})
     def summary_csv(days: str = "7", credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)):
-        """The same summary as CSV rows: kind (top, unanswered, per_day), query or day, count."""
+        """The same summary as CSV rows, in the staff page's words: 类别 (最常问的问题, 报告没有回答的问题,
+        每日检索次数, 限定条件), 问题、日期或限定条件, 次数."""
         s = summary_or_error(credentials, days)
         if isinstance(s, Response):
             return s
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["kind", "query_or_day", "count"])
+        w.writerow(CSV_HEADER)
         for kind in ("top", "unanswered"):
-            w.writerows([kind, _csv_cell(row["query"]), row["count"]] for row in s[kind])
-        w.writerows(["per_day", row["day"], row["searches"]] for row in s["per_day"])
+            w.writerows([CSV_KINDS[kind], _csv_cell(row["query"]), row["count"]] for row in s[kind])
+        w.writerows([CSV_KINDS["per_day"], row["day"], row["searches"]] for row in s["per_day"])
+        w.writerows([CSV_KINDS["filters"], _csv_cell(row["label"]), row["count"]] for row in s["filters"])
         return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="queries-{s["from"]}-{s["to"]}.csv"',
             "Cache-Control": "no-store"})
@@ -141,6 +185,8 @@ STAFF_HTML = """<!doctype html>
 <tbody></tbody></table></div>
 <div><h2>报告没有回答的问题</h2><table id="unanswered"><thead><tr><th>问题</th><th>次数</th></tr></thead>
 <tbody></tbody></table></div></div>
+<h2>检索时选定的范围</h2><p class="note">限定报告、年份或章节的检索，以及“按年份对比”；不限定的检索不在此列。</p>
+<table id="filters"><thead><tr><th>限定条件</th><th>次数</th></tr></thead><tbody></tbody></table>
 </section></main><script src="/staff/staff.js"></script></body></html>
 """
 
@@ -182,7 +228,7 @@ STAFF_JS = r"""
     return `无法加载（HTTP ${r.status}）` + (body && body.error ? '：' + body.error : '');
   }
 
-  function fillTable(id, rows) {
+  function fillTable(id, rows, text = (row) => row.query) {
     const body = $(id).querySelector('tbody');
     body.replaceChildren();
     if (!rows.length) {
@@ -190,7 +236,7 @@ STAFF_JS = r"""
     }
     for (const row of rows) {
       const tr = body.insertRow();
-      tr.insertCell().textContent = row.query;  // text, never HTML
+      tr.insertCell().textContent = text(row);  // text, never HTML
       const n = tr.insertCell(); n.className = 'n'; n.textContent = String(row.count);
     }
   }
@@ -241,6 +287,7 @@ STAFF_JS = r"""
       chart(body.per_day);
       fillTable('top', body.top);
       fillTable('unanswered', body.unanswered);
+      fillTable('filters', body.filters || [], (row) => row.label);
       $('csv').disabled = false; $('status').textContent = '';
     } catch (e) { $('status').textContent = '无法加载：' + e; }
   }

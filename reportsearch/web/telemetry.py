@@ -8,14 +8,18 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 
 disable_created_metrics()  # no `*_created` series: counters and histograms only, as dashboards expect
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-NAMED_PATHS = frozenset({"/api/search", "/api/health", "/api/staff/summary", "/api/staff/summary.csv",
-                         "/api/openapi.json", "/api/docs", "/metrics", "/staff", "/staff/staff.js", "/"})
+NAMED_PATHS = frozenset({"/api/search", "/api/compare", "/api/health", "/api/figures.csv", "/api/staff/summary",
+                         "/api/staff/summary.csv", "/api/openapi.json", "/api/docs", "/metrics", "/staff",
+                         "/staff/staff.js", "/"})
+PASSAGES = "/api/passages/"
 
 
 def endpoint_label(path: str) -> str:
-    """A bounded set of label values, whatever paths clients request."""
+    """A bounded set of label values, whatever paths clients request (one label for every passage id)."""
     if path in NAMED_PATHS:
         return path
+    if path.startswith(PASSAGES) and len(path) > len(PASSAGES):
+        return PASSAGES + "{id}"
     if path.startswith("/api/"):
         return "/api/other"
     if path.startswith("/gradio_api/"):

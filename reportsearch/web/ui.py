@@ -8,9 +8,10 @@ import gradio as gr
 
 from ..engine import MAX_TOP_K, SearchEngine
 from ..errors import BusyError, EmptyQueryError, RateLimitedError, ReportSearchError, UnknownFilterError
-from .reading import citation_with_link, engine_outline_html, engine_reading_html, figure_card_html, figures_tab_html
-from ..records import SearchResponse
-from .render import breadcrumb, mark_text, relevance_label
+from .reading import (citation_with_link, engine_outline_html, engine_reading_html, figure_card_html,
+                      figures_tab_html, permalink)
+from ..records import Passage, SearchResponse
+from .render import also_in_html, breadcrumb, mark_text, relevance_label
 
 MODE_LABELS = {"智能（推荐）": "hybrid", "语义": "semantic", "关键词": "keyword"}
 ALL_SECTIONS = "全部章节"
@@ -18,11 +19,14 @@ ALL_REPORTS = "全部报告"
 EXAMPLES = ["教育方面有哪些安排", "今年要新建多少个5G基站", "停车难怎么解决", "看病就医方面有什么新举措",
             "13710", "乙类乙管"]
 UI_CONCURRENCY = 2
-# after a search on a narrow screen (a phone), bring the results into view: the form and the example questions
-# fill the whole first screen there, so the answers arrived below it and the button seemed to do nothing
+# after a search, bring the results into view when they start low on the screen or below it: on a phone the form
+# and the example questions fill the whole first screen, and on a wide screen a permalink's reading view sits
+# above the form, so the answers arrived below the fold and the button seemed to do nothing. On a wide screen
+# the results of a search from the top of the page start in view and the page is left where it is.
 SHOW_RESULTS_JS = """(...args) => {
   const el = document.getElementById('%s');
-  if (el && window.innerWidth < 700 && el.getBoundingClientRect().top > window.innerHeight * 0.5) {
+  const low = window.innerHeight * (window.innerWidth < 700 ? 0.5 : 0.7);
+  if (el && el.getBoundingClientRect().top > low) {
     el.scrollIntoView({block: 'start'});
   }
   return args;
@@ -41,6 +45,17 @@ CSS = """
 .rs-ctx p{color:#4b5563;border-left:3px solid #e5e7eb;padding-left:8px}
 .rs-btn{margin-top:8px;font-size:13px;border:1px solid #b91c1c;color:#b91c1c;background:#fff;border-radius:6px;
         padding:2px 10px;cursor:pointer}
+.rs-actions{display:flex;gap:14px;align-items:center;flex-wrap:wrap;margin-top:8px}
+.rs-actions .rs-btn{margin-top:0}
+.rs-open{font-size:13px;color:#b91c1c}
+.rs-also{margin-top:6px;font-size:13px;color:#6b7280}
+.rs-also a{color:#6b7280}
+/* the report and section a reading view shows stay at the top of the screen while it is read: Gradio's container
+   clips with overflow:hidden, which makes it the sticky header's scroll box; clip clips alike without being one */
+.gradio-container{overflow:clip !important}
+.rs-reading-head{position:sticky;top:0;z-index:1;background:#fff;padding:4px 0 2px;border-bottom:1px solid #e5e7eb}
+.rs-reading-doc{font-size:14px;font-weight:700;color:#b91c1c}
+.rs-reading-head .rs-reading-title{margin:2px 0}
 .rs-notice{padding:10px 12px;border-radius:8px;background:#fff7ed;border:1px solid #fdba74;color:#7c2d12;margin:8px 0}
 .rs-empty{padding:10px 12px;color:#555}
 .rs-compare{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:10px}
@@ -55,7 +70,7 @@ CSS = """
 .rs-figures{border-collapse:collapse;font-size:13px;width:100%;min-width:720px}
 .rs-figures td,.rs-figures th{border:1px solid #e5e7eb;padding:3px 6px;vertical-align:top}
 .rs-figures td.rs-num{font-weight:700;white-space:nowrap}
-@media (max-width:600px){.rs-text{font-size:14px}.rs-card{padding:10px}}
+@media (max-width:600px){.rs-text{font-size:14px}.rs-card{padding:10px}.rs-reading-head .rs-reading-title{font-size:15px}}
 """
 
 COPY_JS = """
@@ -79,6 +94,16 @@ def doc_title(engine: SearchEngine, doc: str) -> str:
     return f"{meta['date'][:4]}年{title}" if meta.get("date") and not title.startswith(meta["date"][:4]) else title
 
 
+def card_actions(engine: SearchEngine, p: Passage) -> str:
+    """The foot of a result card and of a 按年份对比 card: 复制引用 (the citation with its permalink) and a 原文
+    link that opens the passage in its section (the reading view, `/?p=<id>`) in a new tab, so the results stay."""
+    esc = html.escape
+    cite = esc(citation_with_link(doc_title(engine, p.doc), p), quote=True)
+    return (f'<div class="rs-actions"><button class="rs-btn" data-cite="{cite}">复制引用</button>'
+            f'<a class="rs-open" href="{esc(permalink(p.id), quote=True)}" target="_blank" rel="noopener" '
+            f'title="在报告原文中阅读这一段">原文</a></div>')
+
+
 def render_results(engine: SearchEngine, r: SearchResponse) -> str:
     esc = html.escape
     parts = [f'<div class="rs-notice">{esc(n)}</div>' for n in r.notices]
@@ -93,15 +118,14 @@ def render_results(engine: SearchEngine, r: SearchResponse) -> str:
         ctx = "".join(f"<p>{esc(n.text)}</p>" for n in (engine.passage(i) for i in h.neighbors) if n)
         ctx_html = (f'<details class="rs-ctx"><summary>展开上下文</summary>{ctx}</details>' if ctx else
                     '<div class="rs-ctx" style="color:#888">（本条款没有相邻段落）</div>')
-        cite = esc(citation_with_link(doc_title(engine, p.doc), p), quote=True)
         fig = figure_card_html(h.answer.figure.text) if h.answer and h.answer.figure else ""
         parts.append(
             f'<div class="rs-card" data-id="{esc(p.id, quote=True)}">'
             f'<div class="rs-head"><span class="rs-rank">第{h.rank}条</span>'
             f'<span class="rs-cue">{relevance_label(h, r)}</span><span>{esc(doc_title(engine, p.doc))}</span></div>'
             f'<div class="rs-crumb">{esc(breadcrumb(p.section))}</div>'
-            f'{fig}<div class="rs-text">{body}</div>{ctx_html}'
-            f'<button class="rs-btn" data-cite="{cite}">复制引用</button></div>')
+            f'{fig}<div class="rs-text">{body}</div>{also_in_html(h, permalink)}{ctx_html}'
+            f'{card_actions(engine, p)}</div>')
     return "".join(parts)
 
 
@@ -144,7 +168,9 @@ def report_choices(engine: SearchEngine) -> list[tuple[str, str]]:
 
 def render_comparison(engine: SearchEngine, c) -> str:
     """按年份对比: each report's best passage for one question, newest first, side by side on a wide screen;
-    the figure the question asks for, when there is one, large above each passage as on a result card."""
+    the figure the question asks for, when there is one, large above each passage as on a result card, and the
+    card's 复制引用 and 原文. Not the result card's 原文相同的段落也见于 line: here every report has its own column,
+    so a paragraph kept word for word already shows in each year's column, and the line would only repeat them."""
     esc = html.escape
     cols = []
     for r in c.reports:
@@ -156,7 +182,8 @@ def render_comparison(engine: SearchEngine, c) -> str:
             ans = (h.answer.start, h.answer.end) if h.answer and h.answer.end - h.answer.start < len(p.text) else None
             fig = figure_card_html(h.answer.figure.text) if h.answer and h.answer.figure else ""
             body = (f'<div class="rs-crumb">{esc(breadcrumb(p.section))}</div>'
-                    f'{fig}<div class="rs-text">{mark_text(p.text, h.highlights, ans)}</div>')
+                    f'{fig}<div class="rs-text">{mark_text(p.text, h.highlights, ans)}</div>'
+                    f'{card_actions(engine, p)}')
         cols.append(f'<div class="rs-card rs-col" data-doc="{esc(r.doc, quote=True)}">{title}{body}</div>')
     if not cols:
         return '<div class="rs-empty">索引中还没有报告。</div>'
@@ -223,7 +250,7 @@ def create_ui(service) -> gr.Blocks:
                                     scale=4, max_length=1000, elem_id="rs-cquery")
                 cbutton = gr.Button("对比", variant="primary", scale=1, elem_id="rs-compare-go")
             compared = gr.HTML('<div class="rs-empty">输入问题后按“对比”，每份报告给出最相关的一段原文。</div>',
-                               elem_id="rs-compare")
+                               elem_id="rs-compare", js_on_load=COPY_JS)
         with gr.Tab("目录"):
             outline = gr.HTML(render_outline(engine), elem_id="rs-outline")
         with gr.Tab("数据"):
