@@ -25,7 +25,7 @@ from .records import Answer, Comparison, Hit, ReportHit, SearchResponse
 from .store import IndexStore, ingest_command, load_index, read_manifest
 from .textnorm import fold
 from .timeref import (TimeRef, answers_another_time, asks_plan, covered, covered_year, in_library,
-                      is_relative_time_word, prefer_time, question_time)
+                      is_relative_time_word, prefer_newest, prefer_time, question_time, question_years)
 from .tokenize import content_words, nothing_to_look_for, query_terms, strip_question_words, tokenize
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,8 @@ MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
 _WS = re.compile(r"\s+")
 _YEAR_WORD = re.compile(r"(?:19|20)\d\d")  # a year as content_words gives it (`2023年` -> 2023)
+_NUMBER = re.compile(r"(?<![\d.a-z])\d{2,}(?:\.\d+)?(?![\d.a-z年])")  # `13710`, `426.8`; not `5g`, `x86`
+_PLACE_UNIT = re.compile(r"(?:自治县|自治州|自治区|特别行政区|地区|县|市|区|州|盟|旗|省)$")
 _CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
@@ -65,8 +67,17 @@ class EngineConfig:
     # in_library: 去年 = the newest report's review) loses this: the same paragraph in two years' reports scores
     # alike, and only the year tells the right one from a wrong figure
     time_penalty_library: float = 0.3
+    # … and when a question names no time, passages of the newest report searched gain this, as for 今年: the
+    # reader wants the latest, and the same paragraph with an older year's figures otherwise comes first on a
+    # hair's difference (timeref.prefer_newest)
+    newest_boost_library: float = 0.3
     measure_boost: float = 0.25  # passages holding the question's measure verbatim gain this (figures.py)
     low_conf_english_glossary: bool = True  # English queries: also flag when no glossary term of theirs is found
+
+
+def _place(region: str | None) -> str | None:
+    """A region as one government: `沁水县` and `沁水` (given with --region) are the same."""
+    return _PLACE_UNIT.sub("", region) or region if region else None
 
 
 def normalize_query(query: object) -> tuple[str, list[str]]:
@@ -129,7 +140,7 @@ class SearchEngine:
         self._rows_by = {kind: {k: np.asarray(v, dtype=np.int64) for k, v in by.items()}
                          for kind, by in self._rows_by.items()}
         self._doc_year = {p.doc: p.year for p in self.passages}
-        self._doc_region = {r["doc"]: r.get("region") for r in store.manifest.get("reports", [])}
+        self._doc_region = {r["doc"]: _place(r.get("region")) for r in store.manifest.get("reports", [])}
         self._copies, self._same_text = self._copies_in_other_reports()
         self._several_years = len(self._rows_by["year"]) > 1  # ties go to the newer report (search)
 
@@ -155,7 +166,7 @@ class SearchEngine:
             unknown = [d for d in docs if d not in by["doc"]]
             if unknown:
                 raise UnknownFilterError(f"unknown report {', '.join(map(repr, unknown))}; known: "
-                                         f"{', '.join(by['doc'])}")
+                                         f"{', '.join(r['doc'] for r in self.reports())}")
             sets.append(np.concatenate([by["doc"][d] for d in dict.fromkeys(docs)]))
         if year is not None:
             if year not in by["year"]:
@@ -325,6 +336,8 @@ class SearchEngine:
             ranked = fuse(dense, keyword, cfg.fusion, cfg.alpha, cfg.rrf_k)
         ranked = prefer_time(ranked, self.passages, ref, cfg.time_boost,
                              cfg.time_penalty_library if len(years) > 1 and covered(ref, years) else cfg.time_penalty)
+        if len(years) > 1 and not ref:
+            ranked = prefer_newest(ranked, self.passages, max(years), cfg.newest_boost_library)
         ranked = prefer_measure(ranked, self.folded, q, cfg.measure_boost)
         if self._several_years:  # the same paragraph in two years' reports: this year's first
             ranked = newer_first_on_ties(ranked, lambda i: self.passages[i].year)
@@ -442,6 +455,16 @@ class SearchEngine:
             best = max(best, got)
         return best / total if total > 0 else None
 
+    def number_not_found(self, fq: str, hits: list[Hit]) -> bool:
+        """True when the question names a number (two digits or more, not a year: `13710`, `999.9亿元`) that none
+        of the top 3 hits holds: the figure asked for is not in the reports, however close the rest reads."""
+        years = set(question_years(fq))
+        nums = [m.group() for m in _NUMBER.finditer(fq) if not (len(m.group()) == 4 and int(m.group()) in years)]
+        if not nums or not hits:
+            return False
+        tops = [self.folded[self.row_of[h.passage.id]].replace(" ", "") for h in hits[:3]]
+        return any(not any(n in t for t in tops) for n in nums)
+
     def out_of_time(self, fq: str, hits: list[Hit], words: list[str] | None = None, ref: TimeRef | None = None,
                     newest: int | None = None) -> bool:
         """True when the question names a part of the reports (`去年`, `今年`, `前年`) or a year, and each of the top 3
@@ -469,6 +492,8 @@ class SearchEngine:
             return True
         words = content_words(fq) if words is None else words
         if nothing_to_look_for(fq, words):  # `的`, `？`, `x`: whatever the scores, nothing was asked
+            return True
+        if self.number_not_found(fq, hits):  # `999.9亿元`: a staff member asked for that figure exactly
             return True
         if self.out_of_time(fq, hits, words, ref, newest):
             return True

@@ -8,21 +8,31 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Collection, Sequence
 
+from .figures import UNITS
 from .textnorm import fold
 
 REVIEW, PLAN = "review", "plan"
 
 # relative words -> (half of each report, offset from that report's own year for the year it is about)
 _PAST = ("过去一年", "过去的一年", "上一年", "上年", "去年", "last year", "past year", "previous year")
+_THREE_BACK = ("大前年",)
 _TWO_BACK = ("前年", "year before last")
 _NOW = ("今年", "本年", "this year", "明年", "next year")
 _PLAN_WORDS = ("目标", "计划", "预期", "打算", "target", "plan")
 # with a year that two reports cover (the plan of 2023 in the 2023 report, its review in the 2024 one): these ask
 # for the plan; anything else (多少, 完成, 怎么样) for what happened
 _PLAN_ASK = _PLAN_WORDS + ("安排", "任务", "部署")
+_DONE = ("完成情况", "完成了", "完成得", "是否完成", "实际完成", "完成没有", "完成的怎么样", "完成得怎么样")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年?(?!\d)")
-# in a question, a number followed by a unit is a quantity, not a year: `举办2000场次`, `造林2000亩`, `2000万元`
-_QUESTION_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?:\s*年|(?![\d.%万亿元亩座场次人户家所项台辆吨米件条套倍个名千百余多]))")
+_QUESTION_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?![\d.])")
+_SHORT_YEAR = re.compile(r"(?<![\d.])(\d\d)\s*年(?![来间内代度])")  # `23年GDP`: 2023 (not `近10年来`)
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+_CN_YEAR = re.compile(r"[〇零一二三四五六七八九]{4}(?=\s*年)")  # `二〇二三年`
+# in a question, a number followed by a unit is a quantity, not a year (`举办2000场次`, `造林 2000 亩`), unless
+# the unit's character begins a word (`2023人均收入`, `2023项目`, `2023元旦`)
+_UNIT_AFTER = re.compile(r"\s*(?:%s)" % "|".join(map(re.escape, (u for u in UNITS if u != "年"))))
+_NOT_A_UNIT = ("人均", "人口", "人民", "项目", "元旦", "千万", "个人", "名单", "家庭", "家乡", "所有", "所属",
+               "条件", "部署", "部门", "次年", "期间", "本年")
 _REVIEW_HEAD = ("回顾", "总结", "过去", "成就", "成绩")
 _PLAN_HEAD = ("安排", "任务", "目标", "计划", "打算", "部署", "思路", "展望")
 
@@ -59,16 +69,31 @@ class TimeRef:
         return self.year is not None or self.half is not None
 
 
+def question_years(q: str) -> list[int]:
+    """The years a folded question names, in order: `2023年`, `2023 GDP`, `23年`, not `2000场次` (a quantity)."""
+    found = []
+    for m in _QUESTION_YEAR.finditer(q):
+        rest = q[m.end():]
+        unit = _UNIT_AFTER.match(rest)
+        if unit and not re.match(r"\s*年", rest) and not rest[unit.start():].lstrip().startswith(_NOT_A_UNIT):
+            continue
+        found.append((m.start(), int(m.group(1))))
+    found += [(m.start(), 2000 + int(m.group(1))) for m in _SHORT_YEAR.finditer(q)]
+    return [y for _, y in sorted(found)]
+
+
 def question_time(query: str) -> TimeRef:
     """Detect the time a question refers to. Explicit years win over words; past words over plan words.
 
     `去年/上年/过去一年/last year` -> the review half of each report; `前年` -> two years back;
     `今年/本年/明年/目标/计划/this year` -> the plan half; `2022年` -> the year 2022 wherever it is covered.
     """
-    q = fold(query)
-    years = [int(y) for y in _QUESTION_YEAR.findall(q)]
+    q = _CN_YEAR.sub(lambda m: m.group().translate(_CN_DIGITS), fold(query))
+    years = question_years(q)
     if years:
         return TimeRef(year=years[0])
+    if any(w in q for w in _THREE_BACK):
+        return TimeRef(half=REVIEW, back=3)
     if any(w in q for w in _TWO_BACK):
         return TimeRef(half=REVIEW, back=2)
     if any(w in q for w in _PAST):
@@ -79,9 +104,10 @@ def question_time(query: str) -> TimeRef:
 
 
 def asks_plan(query: str) -> bool:
-    """Whether a question asks for a plan (目标, 安排, 任务…) rather than for what happened (完成: `目标完成情况`)."""
+    """Whether a question asks for a plan (目标, 安排, 任务…; `计划完成多少`) rather than for what happened
+    (`目标完成情况`, `完成了多少`)."""
     q = fold(query)
-    return any(w in q for w in _PLAN_ASK) and "完成" not in q
+    return any(w in q for w in _PLAN_ASK) and not any(w in q for w in _DONE)
 
 
 def in_library(ref: TimeRef, years: Collection[int | None], plan: bool = False) -> TimeRef:
@@ -190,4 +216,18 @@ def prefer_time(ranked: Sequence[tuple[int, float]], passages: Sequence, ref: Ti
             m = time_match(ref, p.section, p.year)
             adj = seen[key] = boost * scale if m else (-penalty * scale if m is False else 0.0)
         out.append((i, s + adj))
+    return sorted(out, key=itemgetter(1), reverse=True)  # stable: equal scores keep their order
+
+
+def prefer_newest(ranked: Sequence[tuple[int, float]], passages: Sequence, newest: int | None,
+                  weight: float = 0.3) -> list[tuple[int, float]]:
+    """Re-rank (row, score): passages of the `newest` report gain `weight` × the spread of the scores. For a
+    question that names no time in a library, where the same paragraph with another year's figures scores
+    within a hair of this year's (0.907 against 0.902): the reader wants the latest. A preference, not a filter."""
+    ranked = list(ranked)
+    if newest is None or not ranked or weight == 0:
+        return ranked
+    scores = [float(s) for _, s in ranked]
+    gain = weight * ((max(scores) - min(scores)) or abs(max(scores)) or 1.0)
+    out = [(i, s + gain) if passages[i].year == newest else (i, s) for (i, _), s in zip(ranked, scores)]
     return sorted(out, key=itemgetter(1), reverse=True)  # stable: equal scores keep their order

@@ -56,7 +56,8 @@ def query_terms(text: str, folded: bool = False) -> list[str]:
     t = text if folded else strip_question_words(fold(text))
     # a function character left alone by the question words around it (看病就医方面有什么 -> 有) marks every
     # 有 of the passage, not the question
-    return [w for w in dict.fromkeys(tokenize(t, "bigram", folded=True)) if w not in FUNCTION_CHARS]
+    # and a lone 年 (`2023年gdp` -> 2023, 年, gdp) marks the 年 of every 今年 and 2022年 in the passage
+    return [w for w in dict.fromkeys(tokenize(t, "bigram", folded=True)) if w not in FUNCTION_CHARS and w != "年"]
 
 
 def nothing_to_look_for(folded_query: str, words: list[str] | None = None) -> bool:

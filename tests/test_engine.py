@@ -217,3 +217,12 @@ def test_searches_agree_across_threads_and_the_words_given_once(engine):
         words = content_words(q)
         assert engine.coverage(q, hits, words) == engine.coverage(q, hits)
         assert engine.out_of_time(q, hits, words) == engine.out_of_time(q, hits)
+
+
+def test_a_figure_the_report_does_not_hold_is_flagged(engine):
+    """`999.9亿元` came back confident, with 最相关 on the GDP passage (walkthrough); the figure itself, a year
+    and a word with digits (5G) are not such numbers."""
+    for q in ("999.9亿元", "新增5G基站99座"):
+        assert engine.search(q).low_confidence, q
+    for q in ("426.8亿元", "13710", "新增5G基站65座", "2022年GDP多少", "22年GDP多少"):
+        assert not engine.search(q).low_confidence, q

@@ -55,6 +55,19 @@ def test_relative_words_mean_the_newest_report(three_years):
     assert (year, head) == (2024, "二、2024年工作安排")
 
 
+def test_a_question_that_names_no_time_is_about_the_newest_report(three_years):
+    """`GDP多少`: the same paragraph with another year's figure came first on a hair's difference (walkthrough)."""
+    assert top(three_years, "GDP多少")[:3] == (2024, "一、2023年工作回顾", "458.6亿元")
+    year, head, _, _ = top(three_years, "教育方面有哪些安排")
+    assert (year, head) == (2024, "二、2024年工作安排")
+
+
+def test_everyday_ways_of_naming_a_year(three_years):
+    assert top(three_years, "23年GDP多少")[:3] == (2024, "一、2023年工作回顾", "458.6亿元")
+    assert top(three_years, "二〇二三年GDP多少")[:3] == (2024, "一、2023年工作回顾", "458.6亿元")
+    assert top(three_years, "大前年GDP多少")[:3] == (2022, "一、2021年工作回顾", "383.5亿元")  # 大前年 read as 前年
+
+
 def test_relative_words_within_a_chosen_report_are_that_reports_own(three_years):
     assert top(three_years, "去年GDP多少", docs=["qinshui-2022"])[:3] == (2022, "一、2021年工作回顾", "383.5亿元")
     c = three_years.compare("去年GDP多少").to_dict()
@@ -157,3 +170,10 @@ def test_a_text_held_twice_in_each_of_two_reports_is_one_result(tmp_path):
         same = [h for h in hits if h.passage.text == "桃园小学主体完工。"]
         assert len(same) == 1, mode
         assert [o.doc for o in same[0].also_in] == ["qinshui-2023" if same[0].passage.year == 2024 else "qinshui-2024"]
+
+
+def test_one_government_under_two_spellings_is_one_library():
+    from reportsearch.engine import _place
+
+    assert _place("沁水县") == _place("沁水") == "沁水" and _place("晋城市") == "晋城" and _place(None) is None
+    assert _place("县") == "县"  # nothing left: kept as given

@@ -253,3 +253,8 @@ def test_weighted_sum_is_the_formula_bit_for_bit():
         want = {i: alpha * d.get(i, 0.0) + (1 - alpha) * k.get(i, 0.0) for i in set(d) | set(k)}
         got = weighted_sum(dense, keyword, alpha)
         assert got == want and all(math.copysign(1, got[i]) == math.copysign(1, want[i]) for i in got)
+
+
+def test_a_lone_year_character_is_not_a_highlight():
+    """`2023年gdp多少` marked the 年 of every 今年 (walkthrough)."""
+    assert "年" not in query_terms("2023年GDP多少") and "2023" in query_terms("2023年GDP多少")

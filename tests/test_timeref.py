@@ -2,7 +2,7 @@
 
 from reportsearch.records import Passage
 from reportsearch.timeref import (PLAN, REVIEW, TimeRef, asks_plan, covered, covered_year, in_library,
-                                  passage_half, prefer_time, question_time, time_match)
+                                  passage_half, prefer_newest, prefer_time, question_time, time_match)
 
 REV = ("一、2022年工作回顾",)
 PLN = ("二、2023年工作安排", "（一）聚焦产业转型", "优化提升煤炭产业")
@@ -85,13 +85,26 @@ def test_asks_plan():
         assert asks_plan(q), q
     for q in ("2023年地区生产总值是多少", "2021年原煤产量完成了多少", "去年经济怎么样", "2023年主要目标完成情况"):
         assert not asks_plan(q), q
+    for q in ("2023年计划完成固定资产投资多少", "2023年要完成哪些任务"):  # 计划完成: a plan (review: read as done)
+        assert asks_plan(q), q
 
 
 def test_a_number_with_a_unit_is_not_a_year():
-    for q in ("举办2000场次文化活动", "造林2000亩", "投资2000万元", "2000余人", "新增1980个车位", "增长20.19%"):
+    for q in ("举办2000场次文化活动", "造林2000亩", "投资2000万元", "新增1980个车位", "增长20.19%",
+              "举办 2000 场次", "建设2000公里", "新增2000张床位", "近10年来"):
         assert question_time(q) == TimeRef(), q
-    for q in ("2022年GDP", "2022 GDP", "2022地区生产总值", "GDP in 2022", "2022年，"):
+    for q in ("2022年GDP", "2022 GDP", "2022地区生产总值", "GDP in 2022", "2022年，", "地区生产总值2022多少",
+              "2022人均可支配收入", "2022项目建设", "2022年度", "22年GDP多少", "二〇二二年GDP", "二零二二年"):
         assert question_time(q) == TimeRef(year=2022), q
+    assert question_time("大前年GDP") == TimeRef(half=REVIEW, back=3)  # not 前年 (walkthrough)
+
+
+def test_prefer_newest():
+    ps = [P("old", REV, 2022), P("new", REV, 2023), P("front", ())]
+    ranked = [(0, 0.907), (1, 0.902), (2, 0.1)]
+    out = prefer_newest(ranked, ps, 2023, weight=0.3)
+    assert [i for i, _ in out] == [1, 0, 2] and abs(out[0][1] - (0.902 + 0.3 * 0.807)) < 1e-9
+    assert prefer_newest(ranked, ps, None) == ranked and prefer_newest([], ps, 2023) == []
 
 
 def test_covered():
