@@ -235,38 +235,111 @@ def _region_in(text: str) -> str | None:
     return None
 
 
-_DASHES = "—–-－─―"
+_DASHES = "—–-－─―━"
+# what opens a subtitle: a run of dashes (`——`, `━━`), or `一一` set as a dash, but only before a date or
+# `在…会议` (`一一2023年2月21日在…`), never a title or heading that merely starts with 一
+_DASH_OPEN = re.compile(rf"^(?:[{re.escape(_DASHES)}]+|一一+(?=(?:{_DATE.pattern})|在.+?会议))")
+# the same opening on a subtitle's first line when it wraps before its 会议 (`一一2023年2月21日在沁水县第十七届…`)
+_DASH_OPEN_WRAPPED = re.compile(rf"^(?:[{re.escape(_DASHES)}]+|一一+(?=(?:{_DATE.pattern})|在))")
+_WORK_REPORT_END = re.compile(r"工作报告(?:[（(][^（）()]*[）)])?$")
+
+
+def _undashed(text: str) -> str:
+    """`——2023年…`, `━━2023年…`, `一一2023年…` → `2023年…` (spaces dropped)."""
+    t = text.replace(" ", "")
+    return _DASH_OPEN.sub("", t)
 
 
 def _is_title_line(text: str) -> bool:
     """A report's title line: `政府工作报告`, `2021年沁水县政府工作报告`, `…工作报告（摘要）`; not a speaker line,
     nor a subtitle (`——在沁水县第十七届人民代表大会第四次会议上的报告`, `（2023年2月21日在…会议上）`)."""
-    return bool(re.search(r"工作报告(?:[（(][^（）()]*[）)])?$", text)) and "人民政府" not in text \
-        and not text.startswith(tuple(_DASHES)) and "会议上" not in text
+    return bool(_WORK_REPORT_END.search(text)) and "人民政府" not in text \
+        and _undashed(text) == text.replace(" ", "") and "会议上" not in text
 
 
 def _is_meeting_line(text: str) -> bool:
-    """The line naming the meeting: `（2023年2月21日在…会议上）`, `——2023年2月21日在…会议上`,
-    `——在…会议上的报告`, also undecorated (`2023年2月21日在…会议上`)."""
+    """The line naming the meeting: `（2023年2月21日在…会议上）`, `——2023年2月21日在…会议上` (also `━━`, `一一`),
+    `——在…会议上的报告`, also undecorated (`2023年2月21日在…会议上`). An undecorated line that ends in 工作报告
+    (`在沁水县第十七届人民代表大会第四次会议上的政府工作报告`) is the report's title, not its meeting line."""
     if text.startswith(("（", "(")):
         return True
-    t = text.replace(" ", "").lstrip(_DASHES)
+    t = _undashed(text)
+    if t == text.replace(" ", "") and _WORK_REPORT_END.search(t):
+        return False
     return bool(re.match(rf"(?:{_DATE.pattern})?在.+?会议", t)) and (t != text.replace(" ", "") or "会议上" in t)
+
+
+def _opens_wrapped_meeting(text: str) -> str | None:
+    """What closes a subtitle that `text` opens without closing (a centred PDF subtitle wraps): `）` for
+    `（2023年2月21日在沁水县第十七届`, `会议上` for `——2023年2月21日在沁水县第十七届人民代表大会`; else None."""
+    t = text.replace(" ", "")
+    if t.startswith(("（", "(")):
+        return None if re.search(r"[）)]", t) else "）"
+    rest = _DASH_OPEN_WRAPPED.sub("", t)
+    if rest != t and "会议上" not in rest:
+        return "会议上"
+    return None
+
+
+_WRAP_LINES = 3  # a subtitle wraps onto this many more lines at the most
+
+
+def _join_wrapped_meeting(front: list[str]) -> list[str]:
+    """A bracketed or dashed meeting line wrapped over several front lines is read as one line: the lines are
+    joined up to its closing `）` / `会议上`, and only when the joined line is a meeting line."""
+    out: list[str] = []
+    k = 0
+    while k < len(front):
+        p = front[k]
+        close = _opens_wrapped_meeting(p)
+        joined = None
+        if close:
+            text = p.replace(" ", "")
+            for j in range(k + 1, min(len(front), k + 1 + _WRAP_LINES)):
+                nxt = front[j].replace(" ", "")
+                if nxt.endswith(("：", ":")) or nxt.startswith(("（", "(")) or _DASH_OPEN_WRAPPED.match(nxt):
+                    break
+                text += nxt
+                found = bool(re.search(r"[）)]", nxt)) if close == "）" else "会议上" in text
+                if found:
+                    if _is_meeting_line(text) and re.search(r"在.+?会议", text):
+                        joined = (text, j)
+                    break
+        if joined:
+            out.append(joined[0])
+            k = joined[1] + 1
+        else:
+            out.append(p)
+            k += 1
+    return out
+
+
+def _read_meeting(p: str, meta: dict, keep: bool = False) -> None:
+    """The date and meeting a line names (`2023年2月21日`, `沁水县第十七届人民代表大会第四次会议`); `keep`: what
+    meta already holds stays."""
+    t = _undashed(p)
+    date = _date(t)
+    if date and not (keep and "date" in meta):
+        meta["date"] = date
+    m = re.search(r"在(.+?会议)", t)
+    if m and not (keep and "meeting" in meta):
+        meta["meeting"] = m.group(1)
 
 
 def _front_meta(front: list[str], back: list[str]) -> dict:
     meta: dict = {}
     rest = []
-    for p in front:
+    for p in _join_wrapped_meeting(front):
         if _is_meeting_line(p):
-            meta["meeting_line"] = p.strip("（）() " + _DASHES)
-            date = _date(p)
-            if date:
-                meta["date"] = date
-            m = re.search(r"在(.+?会议)", p.replace(" ", ""))
-            if m:
-                meta["meeting"] = m.group(1)
-        elif "title" not in meta and not p.endswith(("：", ":")):
+            meta["meeting_line"] = _DASH_OPEN.sub("", p.strip("（）() " + _DASHES)).strip()
+            _read_meeting(p, meta)
+            continue
+        if _WORK_REPORT_END.search(p) and re.search(r"在.+?会议", p.replace(" ", "")):
+            # `在…会议上的政府工作报告`: a title line that also names the meeting
+            _read_meeting(p, meta, keep=True)
+            if "title" in meta:
+                continue
+        if "title" not in meta and not p.endswith(("：", ":")):
             meta["title"] = p
         elif _is_title_line(p) and not rest and "meeting_line" not in meta and "salutation" not in meta:
             # a web page's own headline (`<h1>2021年沁水县政府工作报告`) above the report's title line
@@ -327,7 +400,8 @@ def report_meta(front_meta: dict, source_meta: dict | None = None, stem: str = "
     speaker = meta.get("speaker", "")
     if "人民政府" in speaker:
         issuer = speaker.replace(" ", "")
-        issuer = _NOT_PLACE.sub("", issuer[: issuer.index("人民政府")]) + "人民政府"
+        # no stray bracket or dash a wrapped subtitle left before it (`…会议上）沁水县人民政府`)
+        issuer = re.sub(r"^[^\u4e00-\u9fff]+", "", _NOT_PLACE.sub("", issuer[: issuer.index("人民政府")])) + "人民政府"
         if len(issuer) >= len("沁县人民政府"):  # a place name before it, not `县人民政府县长`
             meta["issuer"] = issuer
     headlines = meta.get("headline", [])

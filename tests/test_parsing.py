@@ -343,3 +343,95 @@ def test_a_title_line_is_a_work_report_title_not_a_subtitle(text, is_title):
     from reportsearch.parsing import _is_title_line
 
     assert _is_title_line(text) is is_title
+
+
+@pytest.mark.parametrize("front,title,date", [
+    (f"在{_MEETING}上的政府工作报告\n\n县长 闫晋中", f"在{_MEETING}上的政府工作报告", None),
+    (f"2023年2月21日在{_MEETING}上的政府工作报告\n\n县长 闫晋中", f"2023年2月21日在{_MEETING}上的政府工作报告",
+     "2023-02-21"),
+    (f"政府工作报告\n\n在{_MEETING}上的政府工作报告\n\n县长 闫晋中", "政府工作报告", None),
+], ids=["first-line", "first-line-dated", "under-a-title"])
+def test_a_line_ending_in_work_report_is_a_title_line_not_the_meeting_line(tmp_path, front, title, date):
+    """`在…会议上的政府工作报告` as the first front line was taken for the meeting line, so the speaker line became
+    the title (`县长闫晋中`, doc_title 沁水县县长闫晋中; review of 224bc0a). It is the title; its meeting is still read."""
+    p = tmp_path / "report.txt"
+    p.write_text(f"{front}\n\n{_BODY}", encoding="utf-8")
+    m = parse_file(p).meta
+    assert (m["title"], m["meeting"], m.get("date"), m["speaker"], m["region"]) == (
+        title, _MEETING, date, "县长闫晋中", "沁水县")
+    assert m["doc_title"] == (title if "沁水县" in title else f"沁水县{title}") and "headline" not in m
+
+
+@pytest.mark.parametrize("text,is_meeting", [
+    (f"在{_MEETING}上的政府工作报告", False), (f"2023年2月21日在{_MEETING}上的政府工作报告", False),
+    (f"——在{_MEETING}上的政府工作报告", True), (f"在{_MEETING}上", True), (f"——在{_MEETING}上的报告", True),
+])
+def test_only_an_undecorated_work_report_line_is_kept_out_of_the_meeting_lines(text, is_meeting):
+    from reportsearch.parsing import _is_meeting_line
+
+    assert _is_meeting_line(text) is is_meeting
+
+
+@pytest.mark.parametrize("lines", [
+    ["——2023年2月21日在沁水县第十七届人民代表大会", "第四次会议上"],
+    ["——2023年2月21日在沁水县第十七届", "人民代表大会第四次", "会议上"],
+    ["——2023年2月21日", f"在{_MEETING}上"],
+    ["——2023年2月21日在沁水县第十七届人民代表大会第四次会", "议上的报告"],
+    ["（2023年2月21日在沁水县第十七届", "人民代表大会第四次会议上）"],
+    ["（2023年2月21日在沁水县第十七届", "人民代表大会第四次", "会议上）"],
+    ["一一2023年2月21日在沁水县第十七届人民代表大会", "第四次会议上"],
+], ids=["dash", "dash-3", "dash-after-date", "dash-report", "bracket", "bracket-3", "yiyi"])
+def test_a_meeting_line_wrapped_over_front_lines_is_read_as_one(tmp_path, lines):
+    """A centred PDF subtitle wraps: `——2023年2月21日在沁水县第十七届人民代表大会` + `第四次会议上` gave no date or
+    year (doc id qinshui) and the speaker took both lines; the bracketed one gave issuer `）沁水县人民政府` (review
+    of 224bc0a). The lines are joined up to 会议上 / the closing bracket."""
+    p = tmp_path / "report.txt"
+    p.write_text("政府工作报告\n\n" + "\n\n".join(lines) + f"\n\n沁水县人民政府县长 闫晋中\n\n{_BODY}", encoding="utf-8")
+    d = parse_file(p)
+    m = d.meta
+    assert d.doc == "qinshui-2023"
+    assert (m["date"], m["meeting"], m["speaker"], m["issuer"], m["title"], m["doc_title"]) == (
+        "2023-02-21", _MEETING, "沁水县人民政府县长闫晋中", "沁水县人民政府", "政府工作报告", "沁水县2023年政府工作报告")
+
+
+def test_a_wrapped_meeting_line_joins_only_up_to_its_close():
+    """A dashed line that never reaches 会议上 within a few lines, and a bracketed line that is no meeting, stay as
+    they are: nothing after them is swallowed."""
+    from reportsearch.parsing import _join_wrapped_meeting
+
+    front = ["政府工作报告", "——记沁水县的一年", "沁水县人民政府县长 闫晋中", "各位代表："]
+    assert _join_wrapped_meeting(front) == front
+    front = ["政府工作报告", "（草案", "提请审议）", "县长 闫晋中"]
+    assert _join_wrapped_meeting(front) == front
+
+
+def test_the_issuer_keeps_no_stray_bracket_before_the_place_name():
+    from reportsearch.parsing import report_meta
+
+    m = report_meta({"title": "政府工作报告", "speaker": "第四次会议上） 沁水县人民政府县长闫晋中"})
+    assert (m["issuer"], m["region"]) == ("沁水县人民政府", "沁水县")
+
+
+@pytest.mark.parametrize("dash", ["一一", "━━", "━", "一一 ", "——"])
+@pytest.mark.parametrize("subtitle", [f"2023年2月21日在{_MEETING}上", f"2023年2月21日在{_MEETING}上的报告"])
+def test_yiyi_and_heavy_dashes_open_a_meeting_line(tmp_path, dash, subtitle):
+    """`一一` (two 一 set as a dash) and `━━` were not read as a dash: no date, and the line went into the speaker."""
+    p = tmp_path / "report.txt"
+    p.write_text(f"沁水县2023年政府工作报告\n\n{dash}{subtitle}\n\n县长 闫晋中\n\n{_BODY}", encoding="utf-8")
+    m = parse_file(p).meta
+    assert (m["date"], m["meeting"], m["speaker"], m["title"], m["meeting_line"]) == (
+        "2023-02-21", _MEETING, "县长闫晋中", "沁水县2023年政府工作报告", subtitle)
+
+
+@pytest.mark.parametrize("text,is_meeting,is_title", [
+    (f"一一在{_MEETING}上", True, False), (f"━━在{_MEETING}上的报告", True, False),
+    ("一一对应，逐项落实", False, False), (f"一一落实在{_MEETING}上的部署", False, False),
+    ("一一二〇二三年沁水县政府工作报告", False, True), ("一年来在县委的领导下召开会议上", False, False),
+])
+def test_yiyi_is_a_dash_only_before_a_date_or_a_meeting(text, is_meeting, is_title):
+    """`一一` opens a meeting line only before a date or 在…会议: a title or heading starting with 一 keeps its text."""
+    from reportsearch.parsing import _front_meta, _is_meeting_line, _is_title_line
+
+    assert (_is_meeting_line(text), _is_title_line(text)) == (is_meeting, is_title)
+    if not is_meeting:
+        assert _front_meta([text, "县长 闫晋中"], [])["title"] == text

@@ -134,6 +134,24 @@ def test_in_a_narrow_column_a_heading_wrapped_onto_many_lines_still_starts_a_par
         "　坚持教育优先，办好人民满意的教育。", "（八）聚焦民生改善，交出高质量发展新答卷", "　坚持教育优先。"]
 
 
+@pytest.mark.parametrize("before", [
+    [("　各位代表，过去一年成", 100, 196), ("绩来之不易，全县人民辛", 76, 196), ("勤付出，成就显著，谢谢", 76, 196),
+     ("大家的支持和帮助。谢谢", 76, 196), ("各位代表的辛勤付出。", 76, 196)],
+    [("　各位代表，过去一年成", 100, 196), ("绩来之不易。", 76, 148)],
+], ids=["after-a-full-line", "after-a-short-line"])
+def test_a_heading_whose_last_line_nearly_fills_the_column_ends_before_its_indented_body(before):
+    """Ten characters a line: `（一）聚焦产业转型构` + `筑高质量发展新优势` (nine characters, within 1.5 em of the
+    right margin, so `full`) then an indented body. Joining ran on past the heading into its body, so the heading was
+    no heading and merged with the paragraph before it (review of 224bc0a); before that it took its body along.
+    The joining stops where the text so far is a heading and the next line is indented."""
+    left, right = 76.0, 196.0
+    heading = [("（一）聚焦产业转型构", left, right), ("筑高质量发展新优势", left, 184)]
+    body = [("　一年来我们坚持稳中", 100, right), ("求进工作总基调，经济运", left, right), ("行稳中向好。", left, 148)]
+    paras = join_lines([_page(0, before + heading + body)[1:-1]])
+    assert paras == ["".join(t for t, _, _ in before), "（一）聚焦产业转型构筑高质量发展新优势",
+                     "".join(t for t, _, _ in body)]
+
+
 def _print_pdf(html: str, out):
     """`html` printed to PDF by headless Chromium, as scripts/make_fixtures.py prints the format fixtures."""
     from playwright.sync_api import sync_playwright

@@ -133,17 +133,26 @@ def join_lines(pages: list[list[_Line]]) -> list[str]:
     widths = [(ln.x1 - ln.x0) / len(ln.text) for ln in lines if len(ln.text) >= 8]
     em = statistics.median(widths) if widths else 12.0
 
+    def indented(ln: _Line) -> bool:
+        return ln.x0 > left + 0.8 * em
+
     def continues(prev: _Line, ln: _Line) -> bool:
         prev_full = prev.x1 >= right - 1.5 * em and prev.x0 <= left + 2.5 * em
-        indented = ln.x0 > left + 0.8 * em
-        return prev_full and (not indented or not prev.text.endswith(tuple(_ENDS)))
+        return prev_full and (not indented(ln) or not prev.text.endswith(tuple(_ENDS)))
+
+    def heading_ends(text: str, ln: _Line) -> bool:
+        """A numbered heading is complete before line ln: the text so far is one and ln is indented, i.e. starts
+        the heading's body (a heading's last line may nearly fill the column and so count as full)."""
+        return indented(ln) and heading_style(text) is not None
 
     def opens_heading(k: int) -> bool:
         """The paragraph line k would start, by the same shape rules, is a numbered heading. A heading may wrap onto
         any number of lines (a narrow column): lines are joined while they continue and the text could still be one
-        (at most parsing's heading length), so a longer body paragraph is never judged by its first lines alone."""
+        (at most parsing's heading length), so a longer body paragraph is never judged by its first lines alone;
+        the joining stops where the text so far is a heading and the next line starts a paragraph."""
         text, j = lines[k].text, k
-        while j + 1 < len(lines) and len(text) <= _HEADING_MAX and continues(lines[j], lines[j + 1]):
+        while j + 1 < len(lines) and len(text) <= _HEADING_MAX and continues(lines[j], lines[j + 1]) \
+                and not heading_ends(text, lines[j + 1]):
             j += 1
             text += lines[j].text
         return heading_style(text) is not None
@@ -151,7 +160,8 @@ def join_lines(pages: list[list[_Line]]) -> list[str]:
     paras: list[str] = []
     for k, ln in enumerate(lines):
         prev = lines[k - 1] if k else None
-        if prev is not None and continues(prev, ln) and not (_ends_sentence(prev.text) and opens_heading(k)):
+        if prev is not None and continues(prev, ln) and not (_ends_sentence(prev.text) and opens_heading(k)) \
+                and not heading_ends(paras[-1], ln):
             paras[-1] += ln.text
         else:
             paras.append(ln.text)
