@@ -46,6 +46,8 @@ QUERIES = [
     "q=教育&year=1999", "q=教育&year=abc", "q=教育&year=", "q=教育&section=（一）民生", "q=教育&section=",
     "q=教育&section=没有这个章节", "q=%ZZ%E6%95", "q=a%2Bb+c&k=1", "q=" + "停车" * 600, "q=<script>alert(1)</script>",
     "q=教育&unknown=1&Q=x", "q&k", "q=%00", "q=教育&k=5&mode=hybrid&section=（二）健康&doc=qinshui-2023&year=2023",
+    "q=教育&year=2023&year=2024", "q=教育&year=2023&year=2023", "q=教育&year=&year=2023", "q=教育&year=abc&year=2023",
+    "year=2023&year=2024", "q=教育&k=0&year=2023&year=2024",
 ]
 
 
@@ -75,6 +77,21 @@ def test_an_empty_mode_or_k_is_the_default(apps):
             r = client.get("/api/search?" + query)
             assert r.status_code == 200 and r.content == plain, query
         assert client.get("/api/search?q=教育&mode=fuzzy").status_code == 400
+
+
+def test_two_different_years_are_a_400_not_the_last_one(apps):
+    """`year=2023&year=2024` searched 2024 alone, silently (FastAPI keeps the last value); `doc` is repeatable, so
+    a user asking for two years expected both. The same year twice is that year, an empty one no filter."""
+    fast, route, _ = apps
+    one = route.get("/api/search?q=教育&year=2023").content
+    for client in (fast, route):
+        r = client.get("/api/search?q=教育&year=2023&year=2024")
+        assert r.status_code == 400, r.text
+        assert r.json()["error"].startswith("give one year; got year=2023 and year=2024")
+        assert "doc=" in r.json()["error"]  # what to do instead
+        for query in ("q=教育&year=2023&year=2023", "q=教育&year=&year=2023", "q=教育&year=2023&year="):
+            r = client.get("/api/search?" + query)
+            assert r.status_code == 200 and r.content == one, query
 
 
 def test_fast_path_passes_other_requests_on(apps):
@@ -173,6 +190,15 @@ def test_compare_answers_a_bad_filter_as_search_does(library, query):
     q = "" if query == "" else "q=5G基站&"  # the last: no q at all
     a, b = library.get("/api/compare?" + q + query), library.get("/api/search?" + q + query)
     assert a.status_code == b.status_code == 400 and a.json() == b.json()
+
+
+def test_compare_refuses_two_years_as_search_does(library):
+    a = library.get("/api/compare?q=5G基站&year=2023&year=2024")
+    b = library.get("/api/search?q=5G基站&year=2023&year=2024")
+    assert a.status_code == b.status_code == 400 and a.json() == b.json()
+    assert a.json()["error"].startswith("give one year;")
+    r = library.get("/api/compare?q=5G基站&year=2024&year=2024")
+    assert r.status_code == 200 and [x["doc"] for x in r.json()["reports"]] == ["qinshui-2024"]
 
 
 def test_compare_refuses_k_and_points_to_search(library):

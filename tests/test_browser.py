@@ -120,6 +120,21 @@ def test_on_a_phone_the_answers_come_into_view_and_an_example_question_searches(
     wide.close()
 
 
+def test_on_a_laptop_screen_a_search_from_the_top_leaves_the_page_where_it_is(server, browser):
+    """At 1366×657 (a common laptop) the results of a search from the top of the page start at ~503 px, in view, yet
+    the page scrolled (the wide-screen rule was "below 70% of the height"); it scrolls only when they start below
+    the fold or at its very foot."""
+    page = browser.new_page(viewport={"width": 1366, "height": 657})
+    open_page(page, server + "/")
+    top = page.evaluate("document.querySelector('#rs-results').getBoundingClientRect().top")
+    assert 0.7 * 657 < top < 657 - 120, top  # the case: below the old line, above the new one
+    _search(page, "停车难怎么解决")
+    page.locator("#rs-results .rs-card").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(300)
+    assert page.evaluate("scrollY") == 0
+    page.close()
+
+
 def _deep_passage(base):
     """A passage near the end of a long section: its permalink opens a reading view taller than the screen."""
     import requests
@@ -144,6 +159,50 @@ def test_a_permalink_names_its_report_while_its_passage_is_read(server, browser)
     mark = page.locator(f"#rs-reading #p-{pid}").bounding_box()
     assert box["y"] < title["y"] < mark["y"] and mark["y"] + mark["height"] <= 900, (box, title, mark)
     page.screenshot(path=str(ARTIFACTS / "permalink-report-title.png"))
+    page.close()
+
+
+# WCAG contrast ratio of an element's text colour against the first opaque background at or above it
+CONTRAST = """sel => {
+  const rgb = c => c.match(/[\\d.]+/g).map(Number);
+  const lum = c => { const [r, g, b] = rgb(c).slice(0, 3).map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const e = document.querySelector(sel);
+  let n = e, bg = null;
+  while (n) {
+    const c = getComputedStyle(n).backgroundColor;
+    if (rgb(c)[3] !== 0) { bg = c; break; }
+    n = n.parentElement;
+  }
+  const fg = getComputedStyle(e).color, hi = Math.max(lum(fg), lum(bg)), lo = Math.min(lum(fg), lum(bg));
+  return {ratio: (hi + 0.05) / (lo + 0.05), fg, bg, dark: document.body.classList.contains('dark')};
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_the_page_reads_in_dark_mode_as_in_light(server, browser, scheme):
+    """Gradio follows the system's colour scheme: in dark mode its text turns light, and the reading view's sticky
+    header kept its white ground (the section heading white on white), the highlighted passage its pale yellow one
+    (near-white text on it), the result cards theirs (every line but the coloured ones near-white on white). Every
+    text of the reading view, a result card, a notice and the 数据 tab's links now stands out from what it is drawn
+    on (WCAG AA: 4.5)."""
+    pid = _deep_passage(server)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    open_page(page, f"{server}/?p={pid}&q=停车难怎么解决&doc=nosuch")  # the reading view, results and a notice
+    page.locator(f"#rs-reading #p-{pid}.rs-highlight").wait_for(timeout=60_000)
+    page.locator("#rs-results .rs-card").first.wait_for(timeout=60_000)
+    page.get_by_role("tab", name="数据").click()
+    page.locator("#rs-figures a.rs-open").first.wait_for(timeout=10_000)
+    for sel in ("#rs-reading .rs-reading-head .rs-reading-title", "#rs-reading .rs-reading-head .rs-reading-doc",
+                f"#p-{pid}", f"#p-{pid} .rs-label", "#rs-reading .rs-passage:not(.rs-highlight)",
+                "#rs-reading .rs-passage:not(.rs-highlight) .rs-label", "#rs-results .rs-notice",
+                "#rs-results .rs-card .rs-text", "#rs-results .rs-card .rs-text strong.answer",
+                "#rs-results .rs-card .rs-head span:last-child", "#rs-results .rs-card .rs-crumb",
+                "#rs-results .rs-card summary", "#rs-figures a.rs-open", "#rs-figures td"):
+        c = page.evaluate(CONTRAST, sel)
+        assert c["dark"] == (scheme == "dark") and c["ratio"] >= 4.5, (sel, c)
+    page.screenshot(path=str(ARTIFACTS / f"permalink-{scheme}.png"))
     page.close()
 
 
@@ -377,6 +436,63 @@ def test_a_paragraph_kept_word_for_word_is_one_card_that_links_the_other_years_c
     reading.locator(f"#rs-reading #p-{old}.rs-highlight").wait_for(timeout=60_000)
     assert reading.locator("#rs-reading .rs-reading-doc").inner_text() == "《沁水县2023年政府工作报告》"
     reading.close()
+    page.close()
+
+
+def _controls(page):
+    """(query, mode, k, 限定报告, 限定章节) as the page shows them."""
+    return (page.locator("#rs-query textarea").input_value(), page.locator("#rs-mode input:checked").input_value(),
+            page.locator("#rs-topk input[type=number]").input_value(), page.locator("#rs-report input").input_value(),
+            page.locator("#rs-section input").input_value())
+
+
+def test_a_shared_search_link_sets_its_filters_and_copies_as_one(library_server, browser):
+    """`/?q=426.8亿元&doc=qinshui-2022&year=2022&k=2` ran an unfiltered 5-result search: the page read `q` and `mode`
+    only. It now reads `k`, `doc`, `year` (the one report of that year) and `section` too, sets the controls to
+    match, and says in Chinese what it cannot honour; 复制链接 gives the link of the search on screen."""
+    import requests
+
+    base, _, _ = library_server
+    pid = requests.get(base + "/api/search", params={"q": FIVE_G, "k": 1, "doc": "qinshui-2024"},
+                       timeout=60).json()["results"][0]["id"]
+    sec = requests.get(f"{base}/api/passages/{pid}", timeout=30).json()["section"][1]  # （一）聚焦产业转型…
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_page(page, f"{base}/?q={FIVE_G}&year=2023&k=2")  # a year: the one report of that year
+    cards = page.locator("#rs-results .rs-card")
+    cards.first.wait_for(timeout=60_000)
+    assert _controls(page) == (FIVE_G, "智能（推荐）", "2", "沁水县2023年政府工作报告", "全部章节")
+    heads = page.locator("#rs-results .rs-card .rs-head").all_inner_texts()
+    assert len(heads) == 2 and all("2023" in h for h in heads), heads
+    assert "65座" in cards.first.locator(".rs-text").inner_text().replace(" ", "")
+
+    open_page(page, f"{base}/?q=5G基站&doc=qinshui-2024&section={sec}&mode=keyword&k=3")
+    cards.first.wait_for(timeout=60_000)
+    assert _controls(page) == ("5G基站", "关键词", "3", "沁水县2024年政府工作报告", sec)
+    crumbs = page.locator("#rs-results .rs-card .rs-crumb").all_inner_texts()
+    assert crumbs and all(sec in c for c in crumbs) and page.locator("#rs-results .rs-notice").count() == 0
+    ids = [c.get_attribute("data-id") for c in cards.all()]
+    share = page.locator("#rs-results .rs-share .rs-btn")
+    link = share.get_attribute("data-link")
+    share.click()
+    page.locator("#rs-results .rs-share .rs-btn", has_text="已复制").wait_for(timeout=5_000)
+    page.locator("#rs-results .rs-share .rs-btn", has_text="复制链接").wait_for(timeout=5_000)  # its own label again
+    again = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_page(again, base + link)  # the copied link opens the same search
+    again.locator("#rs-results .rs-card").first.wait_for(timeout=60_000)
+    assert _controls(again) == _controls(page)
+    assert [c.get_attribute("data-id") for c in again.locator("#rs-results .rs-card").all()] == ids
+    again.close()
+
+    open_page(page, f"{base}/?q=426.8亿元&doc=qinshui-2022&year=2022&k=2&section=没有这个章节")
+    cards.first.wait_for(timeout=60_000)
+    assert _controls(page) == ("426.8亿元", "智能（推荐）", "2", "全部报告", "全部章节") and cards.count() == 2
+    notices = page.locator("#rs-results .rs-notice").all_inner_texts()
+    assert notices[:3] == ["索引中没有链接所指的报告“qinshui-2022”，已在全部报告中检索。", "链接中的年份（2022）也已忽略。",
+                           "报告中没有链接所指的章节“没有这个章节”，已在全部章节中检索。"], notices
+    page.screenshot(path=str(ARTIFACTS / "library-shared-link.png"), full_page=True)
+    assert errors == []
     page.close()
 
 

@@ -302,3 +302,16 @@ def test_compare_and_passages_have_their_own_metrics_label():
     assert endpoint_label("/api/passages/qinshui-2024-abc") == endpoint_label("/api/passages/x") == "/api/passages/{id}"
     assert endpoint_label("/api/passages/") == endpoint_label("/api/nope") == "/api/other"
     assert endpoint_label("/api/search") == "/api/search" and endpoint_label("/gradio_api/x") == "/gradio_api"
+
+
+def test_every_path_of_the_staff_view_has_its_own_metrics_label():
+    """/staff/staff.css was counted as endpoint="page" (the Gradio page's label) while /staff/staff.js had its own."""
+    from types import SimpleNamespace
+
+    from reportsearch.web.staff import create_staff_router
+    from reportsearch.web.telemetry import endpoint_label
+
+    paths = {r.path for r in create_staff_router(SimpleNamespace(staff_token="t" * 20)).routes}
+    assert {"/staff", "/staff/staff.js", "/staff/staff.css"} <= paths
+    assert {p: endpoint_label(p) for p in paths} == {p: p for p in paths}
+    assert endpoint_label("/staff/other.css") == "page" and endpoint_label("/") == "/"

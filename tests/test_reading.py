@@ -24,6 +24,10 @@ def test_links():
     assert R.permalink("qinshui-2023-abc") == "/?p=qinshui-2023-abc"
     link = R.question_link("去年GDP 是多少&x", "keyword")
     assert parse_qs(urlsplit(link).query) == {"q": ["去年GDP 是多少&x"], "mode": ["keyword"]}
+    link = R.question_link("5G", "hybrid", k=3, doc="qinshui-2024", section="（一）产业&")  # a search's filters too
+    assert parse_qs(urlsplit(link).query) == {"q": ["5G"], "mode": ["hybrid"], "k": ["3"], "doc": ["qinshui-2024"],
+                                              "section": ["（一）产业&"]}
+    assert R.question_link("5G", doc=None, section="") == "/?q=5G&mode=hybrid"  # no filter: none in the link
     cite = R.citation_with_link("", PS[0], "https://example.org/")
     assert cite.startswith("《某县2023年政府工作报告》一、2022年工作回顾：主要指标") and cite.endswith(
         "（链接：https://example.org/?p=a）")
@@ -182,7 +186,7 @@ def test_reading_view_permalinks_question_links_and_csv_in_a_browser(server, tmp
         asked.locator("#rs-results .rs-card").first.wait_for(timeout=60_000)
         assert asked.locator("#rs-results .rs-figure").first.inner_text() == "65座"
         assert asked.locator("#rs-query textarea").input_value() == "今年要新建多少个5G基站"
-        cite = asked.locator("#rs-results .rs-btn").first.get_attribute("data-cite")
+        cite = asked.locator("#rs-results .rs-card .rs-btn").first.get_attribute("data-cite")
         assert "（链接：/?p=" in cite
 
         asked.get_by_role("tab", name="数据").click()
@@ -250,3 +254,20 @@ def test_the_figures_tab_and_csv_list_the_newest_report_first():
     assert got == [(y, v) for y in ("2024", "2023", "2022") for v in per_report], got
     html_rows = R.figures_tab_html(_engine(ps, {"q2023": 2023, "q2024": 2024, "q2022": 2022}))
     assert html_rows.index("某县2024年") < html_rows.index("某县2023年") < html_rows.index("某县2022年")
+
+
+def test_the_figures_tab_names_the_report_whenever_the_index_holds_several_and_opens_passages_in_a_new_tab():
+    """With two reports in the index, filtering the 数据 tab down to one report's rows dropped the 报告 column, and
+    nothing said which report the figures came from; its 原文 links opened in the same tab (going back lost the
+    filter), where the result cards' open a new one."""
+    ps = [_year_copy(p, y) for y, p in [(2023, PS[0]), (2023, PS[3]), (2024, PS[0])]]
+    two = _engine(ps, {"q2023": 2023, "q2024": 2024})
+    only_2023 = R.figures_tab_html(two, "65")  # a figure only the 2023 report has
+    assert only_2023.count("<tr data-id=") == 1 and "<th>报告</th>" in only_2023
+    assert "<td>某县2023年政府工作报告</td>" in only_2023
+    assert "<th>报告</th>" in R.figures_tab_html(two)
+    one = R.figures_tab_html(_engine(ps[:2], {"q2023": 2023}))  # one report in the index: no column needed
+    assert one.count("<tr data-id=") == 3 and "<th>报告</th>" not in one
+    links = [a for a in only_2023.split("<a ")[1:] if ">原文</a>" in a]
+    assert len(links) == 1 and 'href="/?p=e2023"' in links[0]
+    assert 'target="_blank"' in links[0] and 'rel="noopener"' in links[0]

@@ -229,3 +229,91 @@ def test_page_queue_polls_every_10_ms_not_every_1(small_engine):
     demo = create_ui(Service(small_engine))
     assert QUEUE_POLL_SECONDS == 0.01 and demo._queue.sleep_when_free == QUEUE_POLL_SECONDS
     assert demo._queue.progress_update_sleep_when_free >= 0.05
+
+
+# ---------------------------------------------------------------- a shared `/?q=…` link sets the page's controls
+@pytest.fixture(scope="module")
+def three_reports(tmp_path_factory):
+    """qinshui-2023, qinshui-2024 and yangcheng-2024: one report of 2023, two of 2024, headings of their own."""
+    d = tmp_path_factory.mktemp("links")
+    (d / "data").mkdir()
+    texts = {"qinshui-2023": "一、安排\n\n（一）产业\n\n新建5G基站65座。推进煤炭转型。\n\n（二）民生\n\n坚持教育优先。",
+             "qinshui-2024": "一、安排\n\n（一）产业\n\n新建5G基站80座。推进煤炭转型。\n\n（三）生态\n\n植树造林。",
+             "yangcheng-2024": "一、安排\n\n（一）产业\n\n新建5G基站9座。"}
+    for name, text in texts.items():
+        (d / "data" / f"{name}.txt").write_text(text, encoding="utf-8")
+    build_index(sorted((d / "data").iterdir()), index_dir=d / "index", embedder=FakeEmbedder(), progress=False)
+    return SearchEngine.load(d / "index", embedder=FakeEmbedder())
+
+
+def _link(engine, query):
+    from urllib.parse import parse_qsl
+
+    from reportsearch.web.ui import link_controls
+
+    c = link_controls(engine, parse_qsl(query, keep_blank_values=True))
+    return (c["query"], c["mode"], c["k"], c["report"], c["section"]), c["notices"]
+
+
+def test_a_shared_link_sets_the_controls_it_names(three_reports):
+    """`/?q=…&doc=…&year=…&k=…` ran an unfiltered 5-result search: the page read `q` and `mode` only."""
+    e = three_reports
+    assert _link(e, "q=5G") == (("5G", "智能（推荐）", 5, "全部报告", "全部章节"), [])
+    assert _link(e, "q=5G&mode=keyword&k=2&doc=qinshui-2024&section=（三）生态") == (
+        ("5G", "关键词", 2, "qinshui-2024", "（三）生态"), [])
+    assert _link(e, "q=5G&year=2023") == (("5G", "智能（推荐）", 5, "qinshui-2023", "全部章节"), [])  # its one report
+    assert _link(e, "q=5G&doc=qinshui-2023&year=2023&year=2023&k=&mode=&doc=&section=")[1] == []  # empty: none
+    assert _link(e, "q=5G&k=2&k=3")[0][2] == 3  # the last value, as /api/search reads it
+
+
+@pytest.mark.parametrize("query,controls,notice", [
+    ("q=5G&doc=qinshui-2022&year=2022", ("全部报告", "全部章节"), "索引中没有链接所指的报告“qinshui-2022”，已在全部报告中检索。"),
+    ("q=5G&doc=qinshui-2023&doc=qinshui-2024", ("全部报告", "全部章节"), "页面一次只能限定一份报告"),
+    ("q=5G&year=2024", ("全部报告", "全部章节"), "索引中有2份2024年的报告，页面不能按年份限定，已在全部报告中检索。"),
+    ("q=5G&year=1999", ("全部报告", "全部章节"), "索引中没有1999年的报告，已在全部报告中检索。"),
+    ("q=5G&year=abc", ("全部报告", "全部章节"), "链接中的年份“abc”无效，已忽略。"),
+    ("q=5G&year=2023&year=2024", ("全部报告", "全部章节"), "链接中的年份“2023、2024”无效，已忽略。"),
+    ("q=5G&doc=qinshui-2024&year=2023", ("qinshui-2024", "全部章节"), "所选报告不是2023年的报告，已忽略链接中的年份。"),
+    ("q=5G&section=没有<b>", ("全部报告", "全部章节"), "报告中没有链接所指的章节“没有<b>”，已在全部章节中检索。"),
+    ("q=5G&doc=qinshui-2023&section=（三）生态", ("qinshui-2023", "全部章节"), "所选报告中没有链接所指的章节“（三）生态”"),
+])
+def test_what_a_link_asks_and_the_page_cannot_do_is_a_chinese_notice(three_reports, query, controls, notice):
+    got, notices = _link(three_reports, query)
+    assert got[3:] == controls and len(notices) >= 1 and notices[0].startswith(notice), notices
+
+
+def test_a_link_with_a_mode_or_k_the_page_lacks_says_so():
+    from types import SimpleNamespace
+
+    e = SimpleNamespace(reports=lambda: [], sections=lambda doc=None: [])
+    assert _link(e, "q=x&mode=fuzzy&k=abc") == (("x", "智能（推荐）", 5, "全部报告", "全部章节"), [
+        "链接中的检索方式“fuzzy”无效，已按“智能”检索。", "链接中的结果条数“abc”不是整数，已显示5条。"])
+    assert _link(e, "q=x&k=50") == (("x", "智能（推荐）", 20, "全部报告", "全部章节"), ["页面可显示1到20条结果，已显示20条。"])
+    assert _link(e, "q=x&k=0")[0][2] == 1 and _link(e, "q=" + "长" * 1200)[0][0] == "长" * 1000
+    from reportsearch.web.ui import notices_html
+
+    assert notices_html(["“没有<b>”"]) == '<div class="rs-notice">“没有&lt;b&gt;”</div>'  # a link's words, escaped
+
+
+def test_the_results_copy_their_own_link_which_sets_the_same_controls(three_reports):
+    """复制链接 above the results: the `/?q=…` link of the search on screen, read back as the same controls; the
+    copy script (COPY_JS) copies `data-link` as it copies `data-cite`, and puts the button's own label back."""
+    from dataclasses import replace
+    from urllib.parse import parse_qsl, urlsplit
+
+    from reportsearch.web.reading import question_link
+    from reportsearch.web.ui import COPY_JS, link_controls, render_results
+
+    e = three_reports
+    r = e.search("5G", mode="keyword", top_k=2, docs=["qinshui-2024"], section="（一）产业")
+    link = question_link("5G <&>", "keyword", k=2, doc="qinshui-2024", section="（一）产业")
+    out = render_results(e, r, link)
+    p = parse(out)
+    assert set(p.tags) <= ALLOWED and [v for k, v in p.attrs if k == "data-link"] == [link]
+    assert out.index("复制链接") < out.index('class="rs-card"')
+    c = link_controls(e, parse_qsl(urlsplit(link).query))
+    assert (c["query"], c["mode"], c["k"], c["report"], c["section"], c["notices"]) == (
+        "5G <&>", "关键词", 2, "qinshui-2024", "（一）产业", [])
+    assert "复制链接" not in render_results(e, r)  # 按年份对比 and the tests: no link given
+    assert "复制链接" not in render_results(e, replace(r, results=()), link)  # nothing found: nothing to share
+    assert "data-link" in COPY_JS and "'复制引用'" not in COPY_JS  # one script; the label is the button's own

@@ -117,7 +117,15 @@ def _error(e: ReportSearchError) -> JSONResponse:
     return _problem(str(e), 503)
 
 
-def _year(year: str | None) -> int | None:
+def _year(year: str | list[str] | None) -> int | None:
+    """The `year` filter, from its one value or from every value the query string gave (`year` is not
+    repeatable, as `doc` is: two different years are a 400, the same year twice is that year, an empty one none)."""
+    if isinstance(year, list):
+        given = list(dict.fromkeys(y for y in year if y))
+        if len(given) > 1:
+            raise QueryError(f"give one year; got {' and '.join(f'year={y}' for y in given)}. To search several "
+                             "reports, repeat doc instead: doc=<doc id>&doc=<doc id>")
+        year = given[0] if given else None
     if year in (None, ""):
         return None
     try:
@@ -139,7 +147,12 @@ def _docs(doc: list[str] | None) -> list[str] | None:
     return [d for d in doc or [] if d] or None
 
 
-def _checked(q: str | None, k: str, mode: str, year: str | None) -> tuple[int, str, int | None]:
+def _every(name: str, params: list[tuple[str, str]]) -> list[str]:
+    """Every value of a parameter in the query string's pairs, in order (Starlette's `getlist`)."""
+    return [v for key, v in params if key == name]
+
+
+def _checked(q: str | None, k: str, mode: str, year: str | list[str] | None) -> tuple[int, str, int | None]:
     """(top_k, mode, year) of a search's parameters, an empty `k` or `mode` the default; QueryError (400) for a
     bad one."""
     if q is None:
@@ -152,9 +165,10 @@ def _checked(q: str | None, k: str, mode: str, year: str | None) -> tuple[int, s
 
 def search_response(service, client: str, q: str | None, k: str = DEFAULT_K, mode: str = DEFAULT_MODE,
                     section: str | None = None, doc: list[str] | None = None,
-                    year: str | None = None, admitted: bool = False) -> JSONResponse:
+                    year: str | list[str] | None = None, admitted: bool = False) -> JSONResponse:
     """/api/search once its parameters are read: the search (blocking) and its JSON answer or 4xx/503 problem.
-    `admitted`: `admit_search` already took the client's rate-limit token."""
+    `year`: its value, or every value given (see `_year`). `admitted`: `admit_search` already took the client's
+    rate-limit token."""
     try:
         top_k, mode, year_ = _checked(q, k, mode, year)
         r = service.search(q, mode=mode, top_k=top_k, section=section or None, client=client, source="api",
@@ -171,7 +185,7 @@ def admit_search(service, host: str | None, forwarded_for: str | None,
     A client over its limit is answered at once and holds no place in the queue."""
     last = dict(params)
     try:
-        _checked(last.get("q"), last.get("k", DEFAULT_K), last.get("mode", DEFAULT_MODE), last.get("year"))
+        _checked(last.get("q"), last.get("k", DEFAULT_K), last.get("mode", DEFAULT_MODE), _every("year", params))
         service.admit(service.client(host, forwarded_for), "api")
     except ReportSearchError as e:
         return _error(e)
@@ -187,16 +201,16 @@ def search_refused(service, error: ServiceLimitError) -> JSONResponse:
 
 def search_from_query(service, host: str | None, forwarded_for: str | None,
                       params: list[tuple[str, str]], admitted: bool = False) -> JSONResponse:
-    """`search_response` from the raw query string's pairs, read as FastAPI reads the route's parameters:
-    the last value of a repeated parameter, every `doc` (none: None), a missing one its default."""
+    """`search_response` from the raw query string's pairs, read as the route reads its parameters: the last
+    value of a repeated parameter, every `doc` (none: None) and every `year`, a missing one its default."""
     last = dict(params)
-    doc = [v for key, v in params if key == "doc"] or None
     return search_response(service, service.client(host, forwarded_for), last.get("q"), last.get("k", DEFAULT_K),
-                           last.get("mode", DEFAULT_MODE), last.get("section"), doc, last.get("year"), admitted)
+                           last.get("mode", DEFAULT_MODE), last.get("section"), _every("doc", params) or None,
+                           _every("year", params), admitted)
 
 
 def compare_response(service, client: str, q: str | None, mode: str = DEFAULT_MODE, doc: list[str] | None = None,
-                     year: str | None = None, k: str | None = None) -> JSONResponse | dict:
+                     year: str | list[str] | None = None, k: str | None = None) -> JSONResponse | dict:
     """/api/compare once its parameters are read: read as /api/search reads them, but a `k` is a 400 (one passage
     a report) that points to /api/search."""
     try:
@@ -240,9 +254,12 @@ def create_api(service) -> FastAPI:
                section: str | None = None, doc: list[str] | None = Query(None), year: str | None = None):
         """Search the reports. `q` is required (cut at 1,000 characters), `k` 1-50, `mode` one of
         hybrid, semantic, keyword (an empty `k` or `mode`: the default); `section` keeps only passages under that
-        heading; `doc` (repeatable) and `year` keep only those reports. Filters apply before the top-k cut."""
-        # GET requests are answered by fastpath.SearchFastPath (server.create_app) with this same function
-        return search_response(service, _client(request), q, k, mode, section, doc, year)
+        heading; `doc` (repeatable) and `year` (one: two different years are a 400) keep only those reports.
+        Filters apply before the top-k cut."""
+        # GET requests are answered by fastpath.SearchFastPath (server.create_app) with this same function;
+        # every `year` given, not FastAPI's last one, so that two different years are a 400
+        return search_response(service, _client(request), q, k, mode, section, doc,
+                               request.query_params.getlist("year"))
 
     @app.get("/api/compare", response_model=None, responses={
         200: {"model": CompareOut}, 400: {"model": Problem, "description": "bad parameter"},
@@ -255,7 +272,7 @@ def create_api(service) -> FastAPI:
         /api/search: the best passage of each, newest report first; `hit` is null where a report has nothing
         above the low-confidence line. There is one passage a report, so a `k` is a 400: for more passages of
         one report ask /api/search?doc=<doc id>&k=<k>."""
-        return compare_response(service, _client(request), q, mode, doc, year, k)
+        return compare_response(service, _client(request), q, mode, doc, request.query_params.getlist("year"), k)
 
     def _client(request: Request) -> str:
         return service.client(request.client.host if request.client else None,

@@ -6,7 +6,8 @@ which the app (parameter solving with pydantic, anyio's to_thread hand-off, the 
 middleware, the route list) ~0.67 ms in-process and more under GIL contention; the rest is uvicorn's HTTP.
 This ASGI middleware answers GET /api/search itself (~0.18 ms in-process; ~1.9 ms a request all told under 8
 clients, `python bench/server_cpu.py`): it reads the query string the way Starlette and FastAPI do
-(`parse_qsl(..., keep_blank_values=True)`, the last value of a repeated scalar parameter, every `doc`), runs
+(`parse_qsl(..., keep_blank_values=True)`, the last value of a repeated scalar parameter, every `doc` and every
+`year`, so that two different years are the route's 400), runs
 `api.search_response` (the function the FastAPI route runs) on a small thread pool, and sends that response.
 Every other request, HEAD included, goes on to the FastAPI app, which still declares /api/search for the
 OpenAPI schema. It sits inside `EdgeMiddleware` (security headers, request counts) and FastAPI's

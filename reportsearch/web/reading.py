@@ -27,9 +27,19 @@ def permalink(pid: str, base: str = "/") -> str:
     return f"{base}?{urlencode({'p': pid})}"
 
 
-def question_link(query: str, mode: str = "hybrid", base: str = "/") -> str:
-    """`/?q=…&mode=…`: runs the search when the page loads."""
-    return f"{base}?{urlencode({'q': query, 'mode': mode}, quote_via=quote)}"
+def question_link(query: str, mode: str = "hybrid", base: str = "/", k: int | None = None, doc: str | None = None,
+                  section: str | None = None) -> str:
+    """`/?q=…&mode=…[&k=…][&doc=…][&section=…]`: runs the search when the page loads, its controls set to match
+    (the page reads it in `ui.link_controls`); a filter left out is none."""
+    params = {"q": query, "mode": mode, "k": k, "doc": doc, "section": section}
+    return f"{base}?{urlencode({n: v for n, v in params.items() if v not in (None, '')}, quote_via=quote)}"
+
+
+def open_link(href: str) -> str:
+    """The 原文 link of a result card, a 按年份对比 card and a 数据 row: the passage in its section (the reading
+    view, `/?p=<id>`) in a new tab, so that the results or the filtered table stay where they were."""
+    return (f'<a class="rs-open" href="{html.escape(href, quote=True)}" target="_blank" rel="noopener" '
+            'title="在报告原文中阅读这一段">原文</a>')
 
 
 def citation_with_link(doc_title: str, p: Passage, base_url: str = "") -> str:
@@ -197,12 +207,14 @@ def figures_csv(rows: Sequence[dict], base_url: str = "") -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def figures_table_html(rows: Sequence[dict], limit: int = 2000) -> str:
-    """The 数据 table: one row per figure, the sentence and a permalink; at most `limit` rows. A 报告 column when
-    the rows come from more than one report. It scrolls sideways on a narrow screen rather than crushing its
-    columns to a character or two."""
+def figures_table_html(rows: Sequence[dict], limit: int = 2000, several: bool | None = None) -> str:
+    """The 数据 table: one row per figure, the sentence and a 原文 link (a new tab, as on the result cards, so the
+    filtered table stays); at most `limit` rows. A 报告 column when `several` (the index holds more than one
+    report: rows filtered down to one report still say which it is; None: when the rows come from more than
+    one). It scrolls sideways on a narrow screen rather than crushing its columns to a character or two."""
     esc = html.escape
-    several = len({r["doc"] for r in rows[:limit]}) > 1
+    if several is None:
+        several = len({r["doc"] for r in rows[:limit]}) > 1
     out = ['<div class="rs-figures-wrap"><table class="rs-figures"><thead><tr>'
            + ("<th>报告</th>" if several else "") + '<th>数值</th><th>单位</th><th>指标</th><th>回顾/安排</th>'
            '<th>章节</th><th>原句</th><th></th></tr></thead><tbody>']
@@ -211,7 +223,7 @@ def figures_table_html(rows: Sequence[dict], limit: int = 2000) -> str:
                    + f'<td class="rs-num">{esc(r["value"])}</td>'
                    f'<td>{esc(r["unit"])}</td><td>{esc(r["measure"])}</td><td>{esc(r["half"])}</td>'
                    f'<td>{esc(r["section"])}</td><td>{esc(r["sentence"])}</td>'
-                   f'<td><a href="{esc(r["link"], quote=True)}">原文</a></td></tr>')
+                   f'<td>{open_link(r["link"])}</td></tr>')
     out.append("</tbody></table></div>")
     if len(rows) > limit:
         out.append(f'<div class="rs-empty">只显示前 {limit} 条，共 {len(rows)} 条；请用筛选或下载 CSV。</div>')
@@ -287,8 +299,9 @@ def engine_reading_html(engine, params) -> str:
 
 
 def figures_tab_html(engine, text: str = "") -> str:
-    """The 数据 tab body: the CSV link (with the filter) and the table of matching figures."""
+    """The 数据 tab body: the CSV link (with the filter) and the table of matching figures, with a 报告 column
+    whenever the index holds several reports."""
     rows = filter_rows(engine_figure_rows(engine), text, engine.glossary)
     href = "/api/figures.csv" + (f"?{urlencode({'q': text}, quote_via=quote)}" if text else "")
     return (f'<div class="rs-head"><a class="rs-csv" href="{html.escape(href, quote=True)}" download="figures.csv">'
-            f'下载 CSV（{len(rows)} 条）</a></div>' + figures_table_html(rows))
+            f'下载 CSV（{len(rows)} 条）</a></div>' + figures_table_html(rows, several=len(engine.reports()) > 1))

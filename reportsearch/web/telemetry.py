@@ -10,7 +10,7 @@ disable_created_metrics()  # no `*_created` series: counters and histograms only
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 NAMED_PATHS = frozenset({"/api/search", "/api/compare", "/api/health", "/api/figures.csv", "/api/staff/summary",
                          "/api/staff/summary.csv", "/api/openapi.json", "/api/docs", "/metrics", "/staff",
-                         "/staff/staff.js", "/"})
+                         "/staff/staff.js", "/staff/staff.css", "/"})
 PASSAGES = "/api/passages/"
 
 
