@@ -8,6 +8,7 @@ from functools import cached_property, lru_cache
 from operator import itemgetter
 from typing import Iterable, Sequence
 
+from .fusion import spread
 from .textnorm import fold
 
 # Longest first, so `个百分点` wins over `个` and `亿元` over `元`.
@@ -319,8 +320,7 @@ def prefer_measure(ranked: Sequence[tuple[int, float]], texts: Sequence[str], qu
     if not phrases:
         return ranked  # nothing long enough to hold verbatim
     scores = [float(s) for _, s in ranked]
-    scale = (max(scores) - min(scores)) or abs(max(scores)) or 1.0  # the spread, so every mode's scores fit
-    gain = weight * scale
+    gain = weight * spread(scores)
     out = [(i, s + gain * phrase_share(query, texts[i], folded=True, phrases=phrases)) if n < depth else (i, s + 0.0)
            for n, ((i, _), s) in enumerate(zip(ranked, scores))]  # + 0.0: a -0.0 reads 0.0, as before
     return sorted(out, key=itemgetter(1), reverse=True)  # stable: equal scores keep their order

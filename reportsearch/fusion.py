@@ -53,6 +53,12 @@ def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = Non
     return out
 
 
+def spread(scores: Sequence[float]) -> float:
+    """The spread of a candidate list's scores (max - min; else |max|; else 1), the unit of every ranking
+    preference (year, measure, newest report), so that they weigh alike in every mode's scores."""
+    return (max(scores) - min(scores)) or abs(max(scores)) or 1.0
+
+
 def fuse(dense: Mapping[int, float], keyword: Mapping[int, float], method: str = "weighted",
          alpha: float = 0.5, rrf_k: int = 60) -> list[tuple[int, float]]:
     """Fuse two score maps into one ranked list of (id, score)."""

@@ -9,6 +9,7 @@ from operator import itemgetter
 from typing import Collection, Sequence
 
 from .figures import UNITS
+from .fusion import spread
 from .textnorm import fold
 
 REVIEW, PLAN = "review", "plan"
@@ -203,7 +204,7 @@ def prefer_time(ranked: Sequence[tuple[int, float]], passages: Sequence, ref: Ti
     if not ref or not ranked or (boost == 0 and penalty == 0):
         return ranked
     scores = [float(s) for _, s in ranked]
-    scale = (max(scores) - min(scores)) or abs(max(scores)) or 1.0  # the spread, so every mode's scores fit
+    scale = spread(scores)
     out = []
     # (top heading, year) -> adjustment: a passage's part of its report is read from its top heading alone
     # (passage_half), and the candidates of one search share a handful of those
@@ -228,6 +229,6 @@ def prefer_newest(ranked: Sequence[tuple[int, float]], passages: Sequence, newes
     if newest is None or not ranked or weight == 0:
         return ranked
     scores = [float(s) for _, s in ranked]
-    gain = weight * ((max(scores) - min(scores)) or abs(max(scores)) or 1.0)
+    gain = weight * spread(scores)
     out = [(i, s + gain) if passages[i].year == newest else (i, s) for (i, _), s in zip(ranked, scores)]
     return sorted(out, key=itemgetter(1), reverse=True)  # stable: equal scores keep their order
