@@ -334,9 +334,10 @@ class SearchEngine:
             ranked = ranked_items(keyword)
         else:
             ranked = fuse(dense, keyword, cfg.fusion, cfg.alpha, cfg.rrf_k)
-        ranked = prefer_time(ranked, self.passages, ref, cfg.time_boost,
-                             cfg.time_penalty_library if len(years) > 1 and covered(ref, years) else cfg.time_penalty)
-        if len(years) > 1 and not ref:
+        library = len(years) > 1
+        penalty = cfg.time_penalty_library if library and covered(ref, years) else cfg.time_penalty
+        ranked = prefer_time(ranked, self.passages, ref, cfg.time_boost, penalty)
+        if library and not ref:
             ranked = prefer_newest(ranked, self.passages, max(years), cfg.newest_boost_library)
         ranked = prefer_measure(ranked, self.folded, q, cfg.measure_boost)
         if self._several_years:  # the same paragraph in two years' reports: this year's first
@@ -467,10 +468,10 @@ class SearchEngine:
 
     def out_of_time(self, fq: str, hits: list[Hit], words: list[str] | None = None, ref: TimeRef | None = None,
                     newest: int | None = None) -> bool:
-        """True when the question names a part of the reports (`去年`, `今年`, `前年`) or a year, and each of the top 3
-        hits is known to be about another time (timeref.answers_another_time) and does not name that year. `words`: as for `coverage`; `ref`: the
-        question's time as the search read it (in_library), `newest`: the newest report it searched (default:
-        the question's own words, the whole index)."""
+        """True when the question names a part of the reports (`去年`, `今年`, `前年`) or a year, and each of the
+        top 3 hits is known to be about another time (timeref.answers_another_time) and does not name that year.
+        `words`: as for `coverage`; `ref`: the question's time as the search read it (in_library), `newest`: the
+        newest report it searched (default: the question's own words, the whole index)."""
         if not hits:
             return False
         words = content_words(fq) if words is None else words
