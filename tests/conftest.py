@@ -87,6 +87,20 @@ def real_index(tmp_path_factory, real_embedder):
     return d
 
 
+def index_with_copies(real_index, root: Path, copies: dict[str, str], embedder):
+    """A copy of the real index under `root`, with report texts `copies` (file name -> text) added to it;
+    returns (index folder, the add's UpdateResult)."""
+    from reportsearch.ingest import ingest_paths
+
+    index = root / "index"
+    shutil.copytree(real_index, index)
+    paths = []
+    for name, text in copies.items():
+        (root / name).write_text(text, encoding="utf-8")
+        paths.append(root / name)
+    return index, ingest_paths(paths, index, rebuild=False, embedder=embedder, progress=False)
+
+
 @pytest.fixture(scope="session")
 def engine(real_index, real_embedder):
     from reportsearch.engine import SearchEngine

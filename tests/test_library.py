@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import REPORT, REPORT_B as B, ROOT, FakeEmbedder
+from conftest import REPORT, REPORT_B as B, ROOT, FakeEmbedder, index_with_copies
 from reportsearch.errors import IndexDamagedError, IndexMismatchError, InputError
 from reportsearch.ingest import ingest_paths, remove_reports
 from reportsearch.library import EMBEDDING_PROCEDURE
@@ -350,17 +350,11 @@ TWO_YEARS_5G = "今年新增5G基站多少座"
 @pytest.fixture(scope="module")
 def two_years(real_index, real_embedder, tmp_path_factory):
     """The report as shipped (2023) and a copy edited into a 2024 report whose 5G figure is 80座."""
-    import shutil
-
-    root = tmp_path_factory.mktemp("two-years")
-    index = root / "index"
-    shutil.copytree(real_index, index)
     text = REPORT.read_text(encoding="utf-8")
     assert "2023年2月21日" in text and "新增 5G 基站 65 座" in text
-    copy = root / "qinshui-2024-report.txt"
-    copy.write_text(text.replace("2023年2月21日", "2024年2月20日").replace("新增 5G 基站 65 座", "新增 5G 基站 80 座"),
-                    encoding="utf-8")
-    r = ingest_paths([copy], index, rebuild=False, embedder=real_embedder, progress=False)
+    copy = text.replace("2023年2月21日", "2024年2月20日").replace("新增 5G 基站 65 座", "新增 5G 基站 80 座")
+    index, r = index_with_copies(real_index, tmp_path_factory.mktemp("two-years"),
+                                 {"qinshui-2024-report.txt": copy}, real_embedder)
     assert r.added == ["qinshui-2024"] and 0 < r.embedded < 10 and r.reused > 500  # only the edited texts
     return index
 

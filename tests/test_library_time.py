@@ -1,10 +1,8 @@
 """Year-aware answers in a library of three years' reports, with the real model: 去年, 前年, 今年 and named years."""
 
-import shutil
-
 import pytest
 
-from conftest import REPORT
+from conftest import REPORT, index_with_copies
 from reportsearch.engine import SearchEngine
 from reportsearch.ingest import ingest_paths
 
@@ -26,16 +24,9 @@ def _year_copy(text: str, year: int, reviewed: int, gdp: str, target: str, g5: i
 @pytest.fixture(scope="module")
 def three_years(real_index, real_embedder, tmp_path_factory):
     """The bundled 2023 report with a 2022 and a 2024 copy (other headings and figures), added to its index."""
-    root = tmp_path_factory.mktemp("three-years")
-    index = root / "index"
-    shutil.copytree(real_index, index)
     text = REPORT.read_text(encoding="utf-8")
-    paths = []
-    for year, reviewed, gdp, target, g5 in YEARS:
-        path = root / f"qinshui-{year}.txt"
-        path.write_text(_year_copy(text, year, reviewed, gdp, target, g5), encoding="utf-8")
-        paths.append(path)
-    r = ingest_paths(paths, index, rebuild=False, embedder=real_embedder, progress=False)
+    copies = {f"qinshui-{y[0]}.txt": _year_copy(text, *y) for y in YEARS}
+    index, r = index_with_copies(real_index, tmp_path_factory.mktemp("three-years"), copies, real_embedder)
     assert sorted(r.added) == ["qinshui-2022", "qinshui-2024"]
     return SearchEngine.load(index, embedder=real_embedder)
 
