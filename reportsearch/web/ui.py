@@ -6,7 +6,7 @@ import html
 
 import gradio as gr
 
-from ..engine import MAX_TOP_K, SearchEngine
+from ..engine import MAX_QUERY_CHARS, MAX_TOP_K, SearchEngine
 from ..errors import BusyError, EmptyQueryError, RateLimitedError, ReportSearchError, UnknownFilterError
 from .reading import (citation_with_link, engine_outline_html, engine_reading_html, figure_card_html,
                       figures_tab_html, open_link, permalink, question_link)
@@ -240,8 +240,8 @@ def link_controls(engine: SearchEngine, pairs) -> dict:
         notices.append(f"{'所选报告中' if report != ALL_REPORTS else '报告中'}没有链接所指的章节“{section}”，"
                        "已在全部章节中检索。")
         section = ALL_SECTIONS
-    return {"query": (last.get("q") or "")[:1000], "mode": label, "k": k, "report": report, "section": section,
-            "notices": notices}
+    return {"query": (last.get("q") or "")[:MAX_QUERY_CHARS], "mode": label, "k": k, "report": report,
+            "section": section, "notices": notices}
 
 
 def report_choices(engine: SearchEngine) -> list[tuple[str, str]]:
