@@ -17,6 +17,7 @@ import numpy as np
 from .answer import choose_answer_for, highlight_spans, sentence_spans
 from .embedders import VARIANT_ENV, Embedder, expected_backend, load_embedder, recorded_variant, requested_model
 from .errors import EmptyQueryError, IndexMismatchError, ModelError, QueryError, UnknownFilterError
+from .exact import exact_terms, missing, numbers
 from .figures import Ask, prefer_measure
 from .fusion import fuse, newer_first_on_ties, ranked_items
 from .glossary import expand, load_glossary
@@ -34,7 +35,6 @@ MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
 _WS = re.compile(r"\s+")
 _YEAR_WORD = re.compile(r"(?:19|20)\d\d")  # a year as content_words gives it (`2023年` -> 2023)
-_NUMBER = re.compile(r"(?<![\d.a-z])\d{2,}(?:\.\d+)?(?![\d.a-z年])")  # `13710`, `426.8`; not `5g`, `x86`
 _PLACE_UNIT = re.compile(r"(?:自治县|自治州|自治区|特别行政区|地区|县|市|区|州|盟|旗|省)$")
 _CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
@@ -275,10 +275,13 @@ class SearchEngine:
             return set()
         return {y for y in (self._doc_year[d] for d in kept) if y is not None}
 
+    def _expand(self, folded: str) -> list[str]:
+        """The report terms the glossary gives for a folded text (none with the glossary off)."""
+        return expand(folded, self.glossary) if self.config.glossary else []
+
     def _keyword_query(self, q: str) -> tuple[str, list[str]]:
         fq = strip_question_words(fold(q))
-        extra = expand(fq, self.glossary) if self.config.glossary else []
-        return fq, extra
+        return fq, self._expand(fq)
 
     def _keyword_scores(self, fq: str, extra: list[str]) -> np.ndarray:
         tokens = tokenize(" ".join([fq, *extra]), self.store.keyword.scheme, folded=True)
@@ -326,6 +329,7 @@ class SearchEngine:
         years = self._library_years(docs, year, section)
         ref = in_library(question_time(q), years, asks_plan(q))
         ask, words = Ask.of(q, extra), content_words(fq)
+        exact = exact_terms(q, self._expand)
         qvec = self.embed_query(q) if mode != "keyword" else None
         dense = self._dense_scores(qvec, allowed) if qvec is not None else {}
         if mode == "semantic":
@@ -343,6 +347,11 @@ class SearchEngine:
         if self._several_years:  # the same paragraph in two years' reports: this year's first
             ranked = newer_first_on_ties(ranked, lambda i: self.passages[i].year)
         hits = self._collect(ranked, top_k, terms, qvec, ask)
+        if exact and hits:
+            # a term in the passage's headings counts: `乡村振兴` under （五）聚焦乡村振兴…
+            lacks = missing(exact, [self.folded[self.row_of[h.passage.id]] + "\n" + fold("\n".join(h.passage.section))
+                                    for h in hits])
+            hits = [replace(h, missing=m) if m else h for h, m in zip(hits, lacks)]
         low = self._low_confidence(fq, hits, dense, words, ref, max(years, default=None))
         return SearchResponse(query=q, mode=mode, results=tuple(hits), low_confidence=low, notices=tuple(notices))
 
@@ -459,8 +468,7 @@ class SearchEngine:
     def number_not_found(self, fq: str, hits: list[Hit]) -> bool:
         """True when the question names a number (two digits or more, not a year: `13710`, `999.9亿元`) that none
         of the top 3 hits holds: the figure asked for is not in the reports, however close the rest reads."""
-        years = set(question_years(fq))
-        nums = [m.group() for m in _NUMBER.finditer(fq) if not (len(m.group()) == 4 and int(m.group()) in years)]
+        nums = numbers(fq, question_years(fq))
         if not nums or not hits:
             return False
         tops = [self.folded[self.row_of[h.passage.id]].replace(" ", "") for h in hits[:3]]

@@ -59,6 +59,9 @@ class Hit:
     # the same text, word for word, in other reports of the library (a paragraph kept from year to year), newest
     # first: shown once, here, instead of once per year
     also_in: tuple[Passage, ...] = ()
+    # what the query asks for word for word (a number, a quoted phrase, a one-term query) that neither this
+    # passage's text nor its headings hold, as the user typed it: `13710` on a result found by meaning alone
+    missing: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         p = self.passage
@@ -70,7 +73,8 @@ class Hit:
                 "answer": ans.to_dict(),
                 "neighbors": list(self.neighbors),
                 "also_in": [{"id": o.id, "doc": o.doc, "doc_title": o.doc_title or o.doc, "year": o.year}
-                            for o in self.also_in]}
+                            for o in self.also_in],
+                "missing": list(self.missing)}
 
 
 @dataclass(frozen=True)

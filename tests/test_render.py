@@ -317,3 +317,33 @@ def test_the_results_copy_their_own_link_which_sets_the_same_controls(three_repo
     assert "复制链接" not in render_results(e, r)  # 按年份对比 and the tests: no link given
     assert "复制链接" not in render_results(e, replace(r, results=()), link)  # nothing found: nothing to share
     assert "data-link" in COPY_JS and "'复制引用'" not in COPY_JS  # one script; the label is the button's own
+
+
+def test_a_result_without_the_exact_term_says_so_on_card_and_cli(small_engine):
+    """Hit.missing (a number, quoted phrase or one-term query the passage does not hold) is a tag beside the
+    relevance cue on a result card and on a 按年份对比 column, and a line under the heading in the CLI; escaped."""
+    from dataclasses import replace
+
+    from reportsearch.records import Comparison, ReportHit
+    from reportsearch.web.render import missing_line, to_text
+    from reportsearch.web.ui import render_comparison, render_results
+
+    e = small_engine
+    lacks = replace(_hit(e, 1, 2), missing=("13710", "<b>"))
+    r = SearchResponse(query="13710", mode="hybrid", results=(_hit(e, 0, 1), lacks))
+    out = render_results(e, r)
+    parse(out)
+    cards = out.split('<div class="rs-card"')[1:]
+    assert "rs-missing" not in cards[0]
+    assert ('<span class="rs-missing" title="这段原文中没有「13710」、「&lt;b&gt;」">不含「13710」「&lt;b&gt;」</span>'
+            in cards[1])
+    assert missing_line(lacks) == "不含「13710」「<b>」" and missing_line(_hit(e, 0, 1)) == ""
+    text = to_text(r).splitlines()
+    i = next(n for n, line in enumerate(text) if line.startswith("2. "))
+    assert text[i + 1] == "   （不含「13710」「<b>」）" and "不含" not in "".join(text[:i])
+    c = Comparison(query="13710", mode="hybrid", reports=(
+        ReportHit(doc="a", doc_title="某县2024年政府工作报告", year=2024, hit=lacks),
+        ReportHit(doc="b", doc_title="某县2023年政府工作报告", year=2023, hit=None)))
+    cmp_html = render_comparison(e, c)
+    parse(cmp_html)
+    assert cmp_html.count("rs-missing") == 1 and "不含「13710」" in cmp_html.split("rs-col")[1]

@@ -56,6 +56,8 @@ class HitOut(PassageFields):
     answer: AnswerOut
     neighbors: list[str]
     also_in: list[CopyOut]  # other reports holding this text word for word, newest first (shown once, here)
+    # what the query asks for word for word (a number, a quoted phrase, a one-term query) that this text lacks
+    missing: list[str]
 
 
 class SearchOut(BaseModel):

@@ -78,6 +78,22 @@ def also_in_line(hit: Hit) -> str:
     return ALSO_IN + "".join(report_title(o) for o in hit.also_in)
 
 
+def missing_line(hit: Hit) -> str:
+    """`不含「13710」`: what the query asks for word for word (a number, a quoted phrase, a one-term query) that
+    neither this passage nor its headings hold (a result found by its meaning or by part of the words); "" when
+    it holds them all."""
+    return "不含" + "".join(f"「{t}」" for t in hit.missing) if hit.missing else ""
+
+
+def missing_html(hit: Hit) -> str:
+    """`missing_line` as a card's tag, beside its relevance cue; "" when the passage holds every exact term."""
+    if not hit.missing:
+        return ""
+    terms = "、".join(f"「{t}」" for t in hit.missing)
+    return (f'<span class="rs-missing" title="{html.escape(f"这段原文中没有{terms}", quote=True)}">'
+            f'{html.escape(missing_line(hit))}</span>')
+
+
 def also_in_html(hit: Hit, link: Callable[[str], str]) -> str:
     """`also_in_line` for a result card: each report title links to that report's copy (`link(passage id)`, the
     permalink), opened in a new tab as the card's 原文 link is; "" when no other report holds the text."""
@@ -107,6 +123,8 @@ def to_text(response: SearchResponse, color: bool = False, filtered: bool = Fals
         p = h.passage
         lines.append("")
         lines.append(f"{h.rank}. [{h.score:.3f}] {'' if single else report_title(p)}{breadcrumb(p.section)}  ({p.id})")
+        if h.missing:
+            lines.append(f"   （{missing_line(h)}）")
         lines.append(f"   答：{answer_line(h, bold, end)}")
         lines.append("   " + mark_text(p.text, h.highlights, None, bold, end, escape=lambda s: s))
         if h.also_in:

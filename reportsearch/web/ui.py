@@ -11,7 +11,7 @@ from ..errors import BusyError, EmptyQueryError, RateLimitedError, ReportSearchE
 from .reading import (citation_with_link, engine_outline_html, engine_reading_html, figure_card_html,
                       figures_tab_html, open_link, permalink, question_link)
 from ..records import Passage, SearchResponse
-from .render import also_in_html, breadcrumb, mark_text, relevance_label
+from .render import also_in_html, breadcrumb, mark_text, missing_html, relevance_label
 
 MODE_LABELS = {"智能（推荐）": "hybrid", "语义": "semantic", "关键词": "keyword"}
 ALL_SECTIONS = "全部章节"
@@ -45,6 +45,7 @@ CSS = """
 .rs-head{display:flex;gap:8px;align-items:center;flex-wrap:wrap;font-size:13px;color:#555;margin-bottom:6px}
 .rs-rank{background:#b91c1c;color:#fff;border-radius:10px;padding:0 8px}
 .rs-cue{border:1px solid #ccc;border-radius:10px;padding:0 8px}
+.rs-missing{border:1px dashed #9ca3af;border-radius:10px;padding:0 8px;color:#4b5563}
 .rs-text{line-height:1.8;font-size:15px}
 .rs-text mark{background:#fde68a;color:inherit;padding:0 1px}
 .rs-text strong.answer{background:#fee2e2;font-weight:600}
@@ -151,7 +152,8 @@ def render_results(engine: SearchEngine, r: SearchResponse, link: str | None = N
         parts.append(
             f'<div class="rs-card" data-id="{esc(p.id, quote=True)}">'
             f'<div class="rs-head"><span class="rs-rank">第{h.rank}条</span>'
-            f'<span class="rs-cue">{relevance_label(h, r)}</span><span>{esc(doc_title(engine, p.doc))}</span></div>'
+            f'<span class="rs-cue">{relevance_label(h, r)}</span>{missing_html(h)}'
+            f'<span>{esc(doc_title(engine, p.doc))}</span></div>'
             f'<div class="rs-crumb">{esc(breadcrumb(p.section))}</div>'
             f'{fig}<div class="rs-text">{body}</div>{also_in_html(h, permalink)}{ctx_html}'
             f'{card_actions(engine, p)}</div>')
@@ -262,7 +264,7 @@ def render_comparison(engine: SearchEngine, c) -> str:
     esc = html.escape
     cols = []
     for r in c.reports:
-        title = f'<div class="rs-head"><strong>{esc(r.doc_title)}</strong></div>'
+        title = f'<div class="rs-head"><strong>{esc(r.doc_title)}</strong>{missing_html(r.hit) if r.hit else ""}</div>'
         if r.hit is None:
             body = '<div class="rs-empty">这份报告中没有找到相关内容。</div>'
         else:
