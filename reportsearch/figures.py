@@ -22,6 +22,9 @@ UNITS = tuple(sorted({
     "场", "口", "项", "辆", "套", "处", "张", "台", "间", "栋", "批", "部", "次", "家次", "款", "只", "头", "株",
     "棵", "篇", "册", "本", "期", "轮", "类", "支", "村", "镇", "床", "小时", "分钟", "天", "个月", "年",
 }, key=len, reverse=True))
+# units written in Latin letters, as a question types them (`2000kW`, `3000 MW`): only a question's years look at
+# them (timeref), in their folded lower case; a report's figures keep to UNITS
+LATIN_UNITS = ("kWh", "MWh", "GWh", "kW", "MW", "GW", "kV", "km", "kg")
 
 RATE_UNITS = frozenset({"个百分点", "百分点", "%", "％", "‰", "倍", "成"})
 MONEY_UNITS = frozenset(u for u in UNITS if u.endswith("元"))

@@ -217,9 +217,13 @@ def _innermost(region: str) -> str:
     return region[max(cuts, default=0):]
 
 
+# the meeting a subtitle names: `在…第四次会议上` (group 1 `…第四次会议`), also `在…第二次全体会上` (`…第二次全体会`)
+_IN_MEETING = r"在(.+?(?:会议|全体会(?=上)))"
+# what closes a meeting line's words: `会议上`, `全体会议上`, `全体会上`
+_MEETING_CLOSE = re.compile(r"会议上|全体会上")
 # words no place name holds: what a match runs on from before the name (`政府工作报告 沁水县人民政府…` as one line,
-# `…日在沁水县第十七届…`, `…第四次会议上 沁水县人民政府县长…`)
-_NOT_PLACE = re.compile(r"^.*(?:报告|政府|会议上?|在)")
+# `…日在沁水县第十七届…`, `…第四次会议上 沁水县人民政府县长…`, `…第二次全体会上 沁水县人民政府…`)
+_NOT_PLACE = re.compile(r"^.*(?:报告|政府|会议上?|全体会上|在)")
 
 
 def _region_in(text: str) -> str | None:
@@ -238,10 +242,13 @@ def _region_in(text: str) -> str | None:
 _DASHES = "—–-－─―━"
 # what opens a subtitle: a run of dashes (`——`, `━━`), or `一一` set as a dash, but only before a date or
 # `在…会议` (`一一2023年2月21日在…`), never a title or heading that merely starts with 一
-_DASH_OPEN = re.compile(rf"^(?:[{re.escape(_DASHES)}]+|一一+(?=(?:{_DATE.pattern})|在.+?会议))")
+_DASH_OPEN = re.compile(rf"^(?:[{re.escape(_DASHES)}]+|一一+(?=(?:{_DATE.pattern})|{_IN_MEETING}))")
 # the same opening on a subtitle's first line when it wraps before its 会议 (`一一2023年2月21日在沁水县第十七届…`)
 _DASH_OPEN_WRAPPED = re.compile(rf"^(?:[{re.escape(_DASHES)}]+|一一+(?=(?:{_DATE.pattern})|在))")
-_WORK_REPORT_END = re.compile(r"工作报告(?:[（(][^（）()]*[）)])?$")
+_WORK_REPORT = r"工作报告(?:[（(][^（）()]*[）)])?"
+_WORK_REPORT_END = re.compile(rf"{_WORK_REPORT}$")
+# a title and its dashed subtitle on one line: `政府工作报告——2023年…`, `沁水县政府工作报告 ——在…` (`━━`, `一一`, `--`)
+_TITLE_THEN_DASH = re.compile(rf"^(.+?{_WORK_REPORT})\s*(?=[{re.escape(_DASHES)}]|一一)")
 
 
 def _undashed(text: str) -> str:
@@ -254,19 +261,33 @@ def _is_title_line(text: str) -> bool:
     """A report's title line: `政府工作报告`, `2021年沁水县政府工作报告`, `…工作报告（摘要）`; not a speaker line,
     nor a subtitle (`——在沁水县第十七届人民代表大会第四次会议上的报告`, `（2023年2月21日在…会议上）`)."""
     return bool(_WORK_REPORT_END.search(text)) and "人民政府" not in text \
-        and _undashed(text) == text.replace(" ", "") and "会议上" not in text
+        and _undashed(text) == text.replace(" ", "") and not _MEETING_CLOSE.search(text)
 
 
 def _is_meeting_line(text: str) -> bool:
     """The line naming the meeting: `（2023年2月21日在…会议上）`, `——2023年2月21日在…会议上` (also `━━`, `一一`),
-    `——在…会议上的报告`, also undecorated (`2023年2月21日在…会议上`). An undecorated line that ends in 工作报告
-    (`在沁水县第十七届人民代表大会第四次会议上的政府工作报告`) is the report's title, not its meeting line."""
+    `——在…会议上的报告`, also undecorated (`2023年2月21日在…会议上`), also `…全体会上`. An undecorated line that
+    ends in 工作报告 (`在沁水县第十七届人民代表大会第四次会议上的政府工作报告`) is the report's title, not its meeting
+    line."""
     if text.startswith(("（", "(")):
         return True
     t = _undashed(text)
     if t == text.replace(" ", "") and _WORK_REPORT_END.search(t):
         return False
-    return bool(re.match(rf"(?:{_DATE.pattern})?在.+?会议", t)) and (t != text.replace(" ", "") or "会议上" in t)
+    return bool(re.match(rf"(?:{_DATE.pattern})?{_IN_MEETING}", t)) \
+        and (t != text.replace(" ", "") or bool(_MEETING_CLOSE.search(t)))
+
+
+def _split_title_subtitle(front: list[str]) -> list[str]:
+    """A title line and its dashed meeting line set on one line are read as the two lines they stand for."""
+    out: list[str] = []
+    for p in front:
+        m = _TITLE_THEN_DASH.match(p)
+        if m and _is_title_line(m.group(1)) and _is_meeting_line(p[m.end():]):
+            out += [m.group(1), p[m.end():]]
+        else:
+            out.append(p)
+    return out
 
 
 def _opens_wrapped_meeting(text: str) -> str | None:
@@ -276,7 +297,7 @@ def _opens_wrapped_meeting(text: str) -> str | None:
     if t.startswith(("（", "(")):
         return None if re.search(r"[）)]", t) else "）"
     rest = _DASH_OPEN_WRAPPED.sub("", t)
-    if rest != t and "会议上" not in rest:
+    if rest != t and not _MEETING_CLOSE.search(rest):
         return "会议上"
     return None
 
@@ -286,7 +307,7 @@ _WRAP_LINES = 3  # a subtitle wraps onto this many more lines at the most
 
 def _join_wrapped_meeting(front: list[str]) -> list[str]:
     """A bracketed or dashed meeting line wrapped over several front lines is read as one line: the lines are
-    joined up to its closing `）` / `会议上`, and only when the joined line is a meeting line."""
+    joined up to its closing `）` / `会议上` (`全体会上`), and only when the joined line is a meeting line."""
     out: list[str] = []
     k = 0
     while k < len(front):
@@ -300,9 +321,9 @@ def _join_wrapped_meeting(front: list[str]) -> list[str]:
                 if nxt.endswith(("：", ":")) or nxt.startswith(("（", "(")) or _DASH_OPEN_WRAPPED.match(nxt):
                     break
                 text += nxt
-                found = bool(re.search(r"[）)]", nxt)) if close == "）" else "会议上" in text
+                found = bool(re.search(r"[）)]", nxt)) if close == "）" else bool(_MEETING_CLOSE.search(text))
                 if found:
-                    if _is_meeting_line(text) and re.search(r"在.+?会议", text):
+                    if _is_meeting_line(text) and re.search(_IN_MEETING, text):
                         joined = (text, j)
                     break
         if joined:
@@ -321,7 +342,7 @@ def _read_meeting(p: str, meta: dict, keep: bool = False) -> None:
     date = _date(t)
     if date and not (keep and "date" in meta):
         meta["date"] = date
-    m = re.search(r"在(.+?会议)", t)
+    m = re.search(_IN_MEETING, t)
     if m and not (keep and "meeting" in meta):
         meta["meeting"] = m.group(1)
 
@@ -329,12 +350,12 @@ def _read_meeting(p: str, meta: dict, keep: bool = False) -> None:
 def _front_meta(front: list[str], back: list[str]) -> dict:
     meta: dict = {}
     rest = []
-    for p in _join_wrapped_meeting(front):
+    for p in _join_wrapped_meeting(_split_title_subtitle(front)):
         if _is_meeting_line(p):
             meta["meeting_line"] = _DASH_OPEN.sub("", p.strip("（）() " + _DASHES)).strip()
             _read_meeting(p, meta)
             continue
-        if _WORK_REPORT_END.search(p) and re.search(r"在.+?会议", p.replace(" ", "")):
+        if _WORK_REPORT_END.search(p) and re.search(_IN_MEETING, p.replace(" ", "")):
             # `在…会议上的政府工作报告`: a title line that also names the meeting
             _read_meeting(p, meta, keep=True)
             if "title" in meta:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Collection, Sequence
 
-from .figures import UNITS
+from .figures import LATIN_UNITS, UNITS
 from .fusion import spread
 from .textnorm import fold
 
@@ -30,8 +30,10 @@ _SHORT_YEAR = re.compile(r"(?<![\d.])(\d\d)\s*年(?![来间内代度])")  # `23�
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 _CN_YEAR = re.compile(r"[〇零一二三四五六七八九]{4}(?=\s*年)")  # `二〇二三年`
 # in a question, a number followed by a unit is a quantity, not a year (`举办2000场次`, `造林 2000 亩`), unless
-# the unit's character begins a word (`2023人均收入`, `2023项目`, `2023元旦`)
-_UNIT_AFTER = re.compile(r"\s*(?:%s)" % "|".join(map(re.escape, (u for u in UNITS if u != "年"))))
+# the unit's character begins a word (`2023人均收入`, `2023项目`, `2023元旦`); Latin units (`2000kW`) in the folded
+# question's lower case, and not when a word goes on (`2000kWh` is kWh, `2023 kpi` no unit)
+_UNIT_AFTER = re.compile(r"\s*(?:%s|(?:%s)(?![a-z]))" % ("|".join(map(re.escape, (u for u in UNITS if u != "年"))),
+                                                       "|".join(re.escape(u.lower()) for u in LATIN_UNITS)))
 _NOT_A_UNIT = ("人均", "人口", "人民", "项目", "元旦", "千万", "个人", "名单", "家庭", "家乡", "所有", "所属",
                "条件", "部署", "部门", "次年", "期间", "本年")
 _REVIEW_HEAD = ("回顾", "总结", "过去", "成就", "成绩")

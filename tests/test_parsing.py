@@ -435,3 +435,61 @@ def test_yiyi_is_a_dash_only_before_a_date_or_a_meeting(text, is_meeting, is_tit
     assert (_is_meeting_line(text), _is_title_line(text)) == (is_meeting, is_title)
     if not is_meeting:
         assert _front_meta([text, "县长 闫晋中"], [])["title"] == text
+
+
+@pytest.mark.parametrize("subtitle", [
+    f"——2023年2月21日在{_MEETING[:-2]}全体会上", f"（2023年2月21日在{_MEETING[:-2]}全体会上）",
+    f"2023年2月21日在{_MEETING[:-2]}全体会上", f"——2023年2月21日在{_MEETING[:-2]}全体会上的报告",
+])
+def test_a_meeting_line_ending_in_quanti_hui_shang_is_the_meeting_line(tmp_path, subtitle):
+    """`…第四次全体会上` (for `…第四次全体会议上`) was no meeting line: no date or year, and it went into the
+    speaker. It names the meeting as written, `…第四次全体会`."""
+    p = tmp_path / "report.txt"
+    p.write_text(f"政府工作报告\n\n{subtitle}\n\n沁水县人民政府县长 闫晋中\n\n{_BODY}", encoding="utf-8")
+    d = parse_file(p)
+    m = d.meta
+    assert (d.doc, m["date"], m["meeting"], m["speaker"], m["issuer"], m["title"]) == (
+        "qinshui-2023", "2023-02-21", f"{_MEETING[:-2]}全体会", "沁水县人民政府县长闫晋中", "沁水县人民政府", "政府工作报告")
+
+
+def test_a_wrapped_quanti_hui_shang_meeting_line_is_read_as_one():
+    from reportsearch.parsing import _front_meta
+
+    m = _front_meta(["政府工作报告", "——2023年2月21日在沁水县第十七届人民代表大会", "第四次全体会上", "县长 闫晋中"], [])
+    assert (m["date"], m["meeting"], m["speaker"]) == ("2023-02-21", f"{_MEETING[:-2]}全体会", "县长 闫晋中")
+
+
+@pytest.mark.parametrize("line,title", [
+    (f"政府工作报告——2023年2月21日在{_MEETING}上", "政府工作报告"),
+    (f"沁水县政府工作报告 ——在{_MEETING}上的报告", "沁水县政府工作报告"),
+    (f"政府工作报告━━2023年2月21日在{_MEETING}上", "政府工作报告"),
+    (f"政府工作报告一一2023年2月21日在{_MEETING}上", "政府工作报告"),
+    (f"政府工作报告--2023年2月21日在{_MEETING}上", "政府工作报告"),
+    (f"政府工作报告（摘要）——2023年2月21日在{_MEETING[:-2]}全体会上", "政府工作报告（摘要）"),
+])
+def test_a_title_and_its_dashed_subtitle_on_one_line_are_split(tmp_path, line, title):
+    """`政府工作报告——2023年2月21日在…会议上` on one line was all title, with no date or meeting: it is read as the
+    title line and the meeting line."""
+    p = tmp_path / "report.txt"
+    p.write_text(f"{line}\n\n县长 闫晋中\n\n{_BODY}", encoding="utf-8")
+    m = parse_file(p).meta
+    assert (m["title"], m["meeting"], m["speaker"], m["region"]) == (
+        title, _MEETING if "全体会" not in line else f"{_MEETING[:-2]}全体会", "县长闫晋中", "沁水县")
+    assert (m.get("date"), m.get("year")) == (("2023-02-21", 2023) if "2023年" in line else (None, None))
+
+
+@pytest.mark.parametrize("line", [
+    "沁水县政府工作报告——高质量发展之年", "政府工作报告——2023年2月21日",
+    "政府工作报告——记沁水县的一年", "一一二〇二三年沁水县政府工作报告",
+])
+def test_a_title_with_a_dash_but_no_meeting_after_it_stays_whole(line):
+    from reportsearch.parsing import _front_meta
+
+    assert _front_meta([line, "县长 闫晋中"], [])["title"] == line
+
+
+def test_the_issuer_keeps_no_quanti_hui_shang_before_the_place_name():
+    from reportsearch.parsing import report_meta
+
+    m = report_meta({"title": "政府工作报告", "speaker": "第四次全体会上） 沁水县人民政府县长闫晋中"})
+    assert (m["issuer"], m["region"]) == ("沁水县人民政府", "沁水县")

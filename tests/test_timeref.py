@@ -149,3 +149,13 @@ def test_one_report_keeps_each_reports_own_halves():
     for q in ("去年GDP", "前年GDP", "今年目标", "2023年GDP"):
         ref = question_time(q)
         assert in_library(ref, {2023}) is ref and in_library(ref, {2023, None}) is ref and in_library(ref, ()) is ref
+
+
+def test_a_number_with_a_latin_unit_is_not_a_year():
+    """`2000kW` was read as the year 2000: the question is folded to lower case, and no unit was in Latin
+    letters."""
+    for q in ("新增光伏装机2000kW", "新增光伏装机2000 kW", "装机 2000 KW", "2000kWh电量", "2000MW风电",
+              "2020 MWh", "2000ｋＷ", "2000千瓦", "2000 千瓦", "运煤2000吨"):
+        assert question_time(q) == TimeRef(), q
+    for q in ("2023 kpi", "2023年新增2000kW", "2000kW光伏 2023年"):
+        assert question_time(q) == TimeRef(year=2023), q
