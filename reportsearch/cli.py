@@ -206,6 +206,17 @@ def _list_reports(args) -> int:
 
 
 # ---------------------------------------------------------------- serve.py
+class _OneYear(argparse.Action):
+    """`--year` given twice with two years is an error, as `year=` twice is a 400 in the API (the last one won)."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        before = getattr(namespace, self.dest)
+        if before is not None and before != value:
+            parser.error(f"{option_string} given twice ({before}, {value}): a search reads one year's report; "
+                         "use --doc once per report for several")
+        setattr(namespace, self.dest, value)
+
+
 def serve_main(argv: list[str] | None = None) -> int:
     from .engine import MODES
     from .ingest import DEFAULT_INDEX
@@ -219,7 +230,7 @@ def serve_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--section", default=None, help="only passages under this section heading")
     ap.add_argument("--doc", action="append", default=None, metavar="DOC_ID",
                     help="only this report (repeatable; see `ingest.py list`)")
-    ap.add_argument("--year", type=int, default=None, help="only the report of this year")
+    ap.add_argument("--year", type=int, default=None, action=_OneYear, help="only the report of this year")
     ap.add_argument("--json", action="store_true", help="machine-readable JSON output")
     ap.add_argument("--index-dir", default=str(DEFAULT_INDEX), help="index folder (default: index/)")
     ap.add_argument("--model", default=None, help="expected model; must match the index's own")

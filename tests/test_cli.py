@@ -366,3 +366,15 @@ def test_bad_report_files_leave_old_index(built_small, bad_files, tmp_path, name
         assert p.stderr.startswith("error:") and p.stderr.strip().count("\n") == 0, p.stderr
         assert str(bad_files[name]) in p.stderr and reason in p.stderr, p.stderr
         assert (built_small / "manifest.json").read_bytes() == before
+
+
+def test_two_years_is_an_error_one_year_twice_is_that_year(real_index):
+    """`--year 2022 --year 2023` searched 2023 alone (the last one won) where the API answers `year=` twice with a
+    400; now it is an error naming both, before the index loads. The same year twice is that year."""
+    p = run("serve.py", "--index-dir", str(real_index), "-q", "教育", "--year", "2022", "--year", "2023")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert p.stderr.strip().splitlines()[-1] == ("serve.py: error: --year given twice (2022, 2023): a search reads "
+                                                "one year's report; use --doc once per report for several")
+    p = run("serve.py", "--index-dir", str(real_index), "-q", "教育", "--year", "2023", "--year", "2023", "--json")
+    assert p.returncode == 0, p.stderr
+    assert {x["year"] for x in json.loads(p.stdout)["results"]} == {2023}
