@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from operator import itemgetter
 from typing import Collection, Sequence
@@ -67,9 +67,16 @@ class TimeRef:
     half: str | None = None  # REVIEW or PLAN, for relative words (`去年`, `今年`, `目标`); with a year: that
     # year's review or plan only (in_library)
     back: int = 1  # for REVIEW: how many years before the report (`前年` = 2)
+    # the further years a question names (`2022年和2023年GDP`), each read as `year` is; a passage about any of them
+    # is about the question's time
+    also: tuple["TimeRef", ...] = ()
 
     def __bool__(self) -> bool:
         return self.year is not None or self.half is not None
+
+    def each(self) -> tuple["TimeRef", ...]:
+        """This time and the further years, one TimeRef a year."""
+        return (replace(self, also=()), *self.also) if self.also else (self,)
 
 
 def question_years(q: str) -> list[int]:
@@ -92,9 +99,9 @@ def question_time(query: str) -> TimeRef:
     `今年/本年/明年/目标/计划/this year` -> the plan half; `2022年` -> the year 2022 wherever it is covered.
     """
     q = _CN_YEAR.sub(lambda m: m.group().translate(_CN_DIGITS), fold(query))
-    years = question_years(q)
+    years = list(dict.fromkeys(question_years(q)))
     if years:
-        return TimeRef(year=years[0])
+        return TimeRef(year=years[0], also=tuple(TimeRef(year=y) for y in years[1:]))
     if any(w in q for w in _THREE_BACK):
         return TimeRef(half=REVIEW, back=3)
     if any(w in q for w in _TWO_BACK):
@@ -123,6 +130,9 @@ def in_library(ref: TimeRef, years: Collection[int | None], plan: bool = False) 
     known = {y for y in years if y is not None}
     if not ref or len(known) < 2:
         return ref
+    if ref.also:
+        main, *rest = (in_library(r, known, plan) for r in ref.each())
+        return replace(main, also=tuple(rest))
     year = ref.year
     if year is None:  # a relative word: counted from the newest report
         year = max(known) - (0 if ref.half == PLAN else ref.back)
@@ -135,7 +145,7 @@ def in_library(ref: TimeRef, years: Collection[int | None], plan: bool = False) 
 def covered(ref: TimeRef, years: Collection[int | None]) -> bool:
     """Whether reports of these `years` say anything about `ref`'s year (the plan of that year, or the next
     year's review); a ref without a year is about every report."""
-    return ref.year is None or bool({ref.year, ref.year + 1} & set(years))
+    return ref.year is None or any({r.year, r.year + 1} & set(years) for r in ref.each())
 
 
 def passage_half(section: Sequence[str]) -> tuple[str | None, int | None]:
@@ -177,6 +187,9 @@ def time_match(ref: TimeRef, section: Sequence[str], report_year: int | None) ->
     but from its other half (`2023年GDP多少` read as the review: the 2023 plan is not another year's)."""
     if not ref:
         return None
+    if ref.also:  # several years: about one of them is a match, about none of them another time
+        found = [time_match(r, section, report_year) for r in ref.each()]
+        return True if True in found else (False if all(m is False for m in found) else None)
     half, year = covered_year(section, report_year)
     if half is None:
         return None

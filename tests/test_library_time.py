@@ -168,3 +168,13 @@ def test_one_government_under_two_spellings_is_one_library():
 
     assert _place("沁水县") == _place("沁水") == "沁水" and _place("晋城市") == "晋城" and _place(None) is None
     assert _place("县") == "县"  # nothing left: kept as given
+
+
+def test_a_question_naming_two_years_finds_both_years_figures(three_years):
+    """`2022年和2023年GDP分别是多少` was read as 2022 alone: the 2023 figure came fifth, after the 2022 plan and two
+    other 2022 passages (walkthrough, left alone then). Both years' figures now lead, neither flagged."""
+    for q in ("2022年和2023年GDP分别是多少", "2022、2023年地区生产总值"):
+        r = three_years.search(q, top_k=5)
+        figures = {h.passage.year: h.answer.text for h in r.results[:2]}
+        assert sorted(figures) == [2023, 2024], (q, figures)
+        assert "426.8亿元" in figures[2023] and "458.6亿元" in figures[2024] and not r.low_confidence

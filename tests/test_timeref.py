@@ -159,3 +159,23 @@ def test_a_number_with_a_latin_unit_is_not_a_year():
         assert question_time(q) == TimeRef(), q
     for q in ("2023 kpi", "2023年新增2000kW", "2000kW光伏 2023年"):
         assert question_time(q) == TimeRef(year=2023), q
+
+
+def test_a_question_naming_two_years_is_about_both():
+    """`2022年和2023年GDP分别是多少` was read as 2022 alone: in a library the 2023 figure lost 0.3 of the spread as
+    another year's. Each year named is read as one named alone; a passage about either is a match, about neither
+    another time."""
+    ref = question_time("2022年和2023年GDP分别是多少")
+    assert ref == TimeRef(year=2022, also=(TimeRef(year=2023),))
+    assert question_time("2022、2023、2022年地区生产总值") == TimeRef(year=2022, also=(TimeRef(year=2023),))
+    assert question_time("2023年GDP").also == ()
+    lib = in_library(ref, {2022, 2023, 2024})  # 2022 and 2023 each covered twice: what happened
+    assert lib == TimeRef(year=2022, half=REVIEW, also=(TimeRef(year=2023, half=REVIEW),))
+    review = ("一、2023年工作回顾",)  # the 2024 report's
+    assert time_match(lib, review, 2024) is True and time_match(lib, ("一、2022年工作回顾",), 2023) is True
+    assert time_match(lib, ("一、2021年工作回顾",), 2022) is False  # about neither
+    assert time_match(lib, ("二、2023年工作安排",), 2023) is None  # 2023's other half: neither gains nor loses
+    assert time_match(lib, ("二、2024年工作安排",), 2024) is False
+    assert covered(TimeRef(year=2019, also=(TimeRef(year=2023),)), {2024}) and not covered(TimeRef(year=2019), {2024})
+    # one report: each year as that report reads it (2023's plan is the report's own year)
+    assert time_match(ref, ("二、2023年工作安排",), 2023) is True and time_match(ref, review, 2024) is True
