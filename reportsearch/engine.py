@@ -275,13 +275,10 @@ class SearchEngine:
             return set()
         return {y for y in (self._doc_year[d] for d in kept) if y is not None}
 
-    def _expand(self, folded: str) -> list[str]:
-        """The report terms the glossary gives for a folded text (none with the glossary off)."""
-        return expand(folded, self.glossary) if self.config.glossary else []
-
     def _keyword_query(self, q: str) -> tuple[str, list[str]]:
         fq = strip_question_words(fold(q))
-        return fq, self._expand(fq)
+        extra = expand(fq, self.glossary) if self.config.glossary else []
+        return fq, extra
 
     def _keyword_scores(self, fq: str, extra: list[str]) -> np.ndarray:
         tokens = tokenize(" ".join([fq, *extra]), self.store.keyword.scheme, folded=True)
@@ -329,7 +326,7 @@ class SearchEngine:
         years = self._library_years(docs, year, section)
         ref = in_library(question_time(q), years, asks_plan(q))
         ask, words = Ask.of(q, extra), content_words(fq)
-        exact = exact_terms(q, self._expand)
+        exact = exact_terms(q, self.glossary if self.config.glossary else None)
         qvec = self.embed_query(q) if mode != "keyword" else None
         dense = self._dense_scores(qvec, allowed) if qvec is not None else {}
         if mode == "semantic":
@@ -349,7 +346,7 @@ class SearchEngine:
         hits = self._collect(ranked, top_k, terms, qvec, ask)
         if exact and hits:
             # a term in the passage's headings counts: `乡村振兴` under （五）聚焦乡村振兴…
-            lacks = missing(exact, [self.folded[self.row_of[h.passage.id]] + "\n" + fold("\n".join(h.passage.section))
+            lacks = missing(exact, [(self.folded[self.row_of[h.passage.id]], *map(fold, h.passage.section))
                                     for h in hits])
             hits = [replace(h, missing=m) if m else h for h, m in zip(hits, lacks)]
         low = self._low_confidence(fq, hits, dense, words, ref, max(years, default=None))

@@ -218,7 +218,7 @@ def _innermost(region: str) -> str:
 
 
 # the meeting a subtitle names: `在…第四次会议上` (group 1 `…第四次会议`), also `在…第二次全体会上` (`…第二次全体会`)
-_IN_MEETING = r"在(.+?(?:会议|全体会(?=上)))"
+_IN_MEETING = r"在([^（(]+?(?:会议|全体会(?=上)))"
 # what closes a meeting line's words: `会议上`, `全体会议上`, `全体会上`
 _MEETING_CLOSE = re.compile(r"会议上|全体会上")
 # words no place name holds: what a match runs on from before the name (`政府工作报告 沁水县人民政府…` as one line,

@@ -481,6 +481,9 @@ def test_a_title_and_its_dashed_subtitle_on_one_line_are_split(tmp_path, line, t
 @pytest.mark.parametrize("line", [
     "沁水县政府工作报告——高质量发展之年", "政府工作报告——2023年2月21日",
     "政府工作报告——记沁水县的一年", "一一二〇二三年沁水县政府工作报告",
+    # a theme that starts with 在 and a bracketed meeting line after it: the meeting was read from the theme's 在
+    # on (`新的起点上再出发（2023年…会议`; review), as the title stays whole as before
+    "政府工作报告——在新的起点上再出发（2023年2月21日在沁水县第十七届人民代表大会第四次会议上）",
 ])
 def test_a_title_with_a_dash_but_no_meeting_after_it_stays_whole(line):
     from reportsearch.parsing import _front_meta
