@@ -74,7 +74,7 @@ def exact_terms(query: str, glossary: Mapping[str, Sequence[str]] | None = None)
         g = next(i for i in range(1, 7) if m.group(i) is not None)
         if plain(m.group(g)):
             add(m.start(g), m.end(g))
-    years = question_years(f)
+    years = question_years(f) if re.search(r"\d\d\s*年|\d{4}", f) else ()  # most questions name none
     for m in _ASKED_NUMBER.finditer(f):
         if not (len(m.group()) == 4 and int(m.group()) in years):
             add(m.start(), m.end(), number=True)
