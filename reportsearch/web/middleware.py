@@ -1,6 +1,9 @@
-"""ASGI middleware for the web edge: security headers on every response, and request counts for /metrics."""
+"""ASGI middleware for the web edge: security headers on every response, the page's language, and request counts
+for /metrics."""
 
 from __future__ import annotations
+
+import re
 
 from starlette.datastructures import MutableHeaders
 
@@ -28,6 +31,33 @@ COMMON = {
 }
 
 
+# The page is Chinese, but Gradio's index.html hard-codes `<html lang="en">` (no setting changes it), and once its
+# script runs its i18n sets the attribute again to the browser's UI language as Gradio knows it ("en" in an English
+# browser). So the served document declares zh-CN, and a script at the top of its <head>, before Gradio's, puts
+# zh-CN back whenever anything changes it. Only an HTML document that says `lang="en"` is touched (the staff page
+# says zh-CN already; FastAPI's English Swagger pages say no language or en-US), and only its first bytes.
+PAGE_LANG = "zh-CN"
+KEEP_LANG = ('<script>(() => { const html = document.documentElement, keep = () => { if (html.lang !== "%s") '
+             'html.lang = "%s"; }; new MutationObserver(keep).observe(html, {attributeFilter: ["lang"]}); })();'
+             '</script>' % (PAGE_LANG, PAGE_LANG)).encode()
+_HTML_LANG_EN = re.compile(rb'\A(?:\s|<!--.*?-->|<!doctype[^>]*>)*<html\b[^>]*?\slang=(?P<lang>"en")',
+                           re.IGNORECASE | re.DOTALL)
+_HEAD = re.compile(rb"<head\b[^>]*>", re.IGNORECASE)
+SNIFF = 4096  # bytes of an HTML document that must hold its <html> and <head> tags (Gradio's: the first 300)
+
+
+def declare_page_lang(body: bytes) -> bytes:
+    """`body` with a leading `<html lang="en">` declared zh-CN and KEEP_LANG at the top of its <head>; any other
+    body as it is. Looks at the first SNIFF bytes only."""
+    start = body[:SNIFF]
+    html = _HTML_LANG_EN.match(start)
+    head = html and _HEAD.search(start, html.end())
+    if not head:
+        return body
+    return (body[:html.start("lang")] + b'"' + PAGE_LANG.encode() + b'"' + body[html.end("lang"):head.end()]
+            + KEEP_LANG + body[head.end():])
+
+
 def csp_for(path: str, content_type: str) -> str:
     if path == "/api/docs":
         return DOCS_CSP
@@ -39,7 +69,9 @@ def csp_for(path: str, content_type: str) -> str:
 
 
 class EdgeMiddleware:
-    """Pure ASGI (no BaseHTTPMiddleware), so Gradio's event streams pass through untouched."""
+    """Pure ASGI (no BaseHTTPMiddleware), so Gradio's event streams pass through untouched. Any response but an
+    uncompressed HTML document goes out message by message as the app sends it, with the headers added; an HTML
+    document's start waits for its first SNIFF bytes (declare_page_lang), Content-Length following the change."""
 
     def __init__(self, app, telemetry=None):
         self.app = app
@@ -51,6 +83,7 @@ class EdgeMiddleware:
             return
         path = scope.get("path", "")
         status = [500]
+        held: list = []  # an HTML document's start message, then the body bytes seen so far
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -59,7 +92,31 @@ class EdgeMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in COMMON.items():
                     headers.setdefault(name, value)
-                headers.setdefault("Content-Security-Policy", csp_for(path, headers.get("content-type", "")))
+                content_type = headers.get("content-type", "")
+                headers.setdefault("Content-Security-Policy", csp_for(path, content_type))
+                if content_type.startswith("text/html") and "content-encoding" not in headers:
+                    held[:] = [message, b""]
+                    return
+            elif held:
+                start, seen = held
+                if message["type"] != "http.response.body":  # a server's path-send extension, say: as it came
+                    held.clear()
+                    await send(start)
+                    if seen:
+                        await send({"type": "http.response.body", "body": seen, "more_body": True})
+                    await send(message)
+                    return
+                seen += message.get("body", b"")
+                if message.get("more_body", False) and len(seen) < SNIFF:
+                    held[1] = seen
+                    return
+                held.clear()
+                body = declare_page_lang(seen)
+                headers = MutableHeaders(scope=start)
+                if len(body) != len(seen) and "content-length" in headers:
+                    headers["content-length"] = str(int(headers["content-length"]) + len(body) - len(seen))
+                await send(start)
+                message = {**message, "body": body}
             await send(message)
 
         try:
