@@ -158,8 +158,9 @@ class SearchEngine:
 
     def allowed_rows(self, section: str | None = None, docs: Sequence[str] | None = None,
                      year: int | None = None) -> np.ndarray | None:
-        """Passage rows that pass the filters, or None when no filter is given. Unknown reports or years are a
-        QueryError that lists the known ones; a section heading that does not exist matches nothing (no rows)."""
+        """Passage rows that pass the filters, or None when no filter is given. Unknown reports or years, and
+        reports none of which is of the year given, are a QueryError that lists the known ones; a section heading
+        that does not exist matches nothing (no rows)."""
         by = self._rows_by
         sets = []
         if docs:
@@ -173,6 +174,10 @@ class SearchEngine:
                 years = ", ".join(str(y) for y in sorted((y for y in by["year"] if y is not None), reverse=True))
                 raise UnknownFilterError(f"no report for the year {year}; years in the index: {years or 'none'}")
             sets.append(by["year"][year])
+            if docs and all(self._doc_year.get(d) != year for d in docs):  # together they keep no report
+                named = ", ".join(f"{d!r} is of {self._doc_year.get(d) or 'no known year'}"
+                                  for d in dict.fromkeys(docs))
+                raise UnknownFilterError(f"none of the reports asked for is of the year {year}: {named}")
         if section:
             sets.append(by["section"].get(section, np.zeros(0, dtype=np.int64)))
         if not sets:

@@ -178,3 +178,18 @@ def test_a_question_naming_two_years_finds_both_years_figures(three_years):
         figures = {h.passage.year: h.answer.text for h in r.results[:2]}
         assert sorted(figures) == [2023, 2024], (q, figures)
         assert "426.8亿元" in figures[2023] and "458.6亿元" in figures[2024] and not r.low_confidence
+
+
+def test_a_report_and_a_year_that_keep_no_report_are_an_error(three_years):
+    """`doc=qinshui-2024&year=2023` answered 200 with no results and no word why, and the staff view logged it as a
+    question the reports do not answer (operator walkthrough); now it is the error an unknown filter is (a 400 in
+    the API, an `error:` line in the CLI), naming each report's year. Reports of which one is of the year: that one."""
+    from reportsearch.errors import UnknownFilterError
+
+    with pytest.raises(UnknownFilterError, match=r"^none of the reports asked for is of the year 2023: "
+                                                 r"'qinshui-2024' is of 2024, 'qinshui-2022' is of 2022$"):
+        three_years.search("教育", docs=["qinshui-2024", "qinshui-2022"], year=2023)
+    with pytest.raises(UnknownFilterError):
+        three_years.compare("教育", docs=["qinshui-2024"], year=2023)
+    r = three_years.search("教育", docs=["qinshui-2024", "qinshui-2023"], year=2023)
+    assert r.results and {h.passage.doc for h in r.results} == {"qinshui-2023"}
