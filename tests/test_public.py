@@ -259,6 +259,7 @@ def test_metrics_counters_move(public):
     assert delta("reportsearch_http_requests_total", endpoint="/api/compare", status="200") == 1  # was /api/other
     assert delta("reportsearch_http_requests_total", endpoint="/api/other", status="200") == 0
     assert delta("reportsearch_searches_total", source="api", outcome="ok") == 3
+    assert delta("reportsearch_searches_total", source="api", outcome="bad_request") == 1  # k=0 was not counted
     assert delta("reportsearch_search_seconds_count", mode="hybrid") == 3
     assert delta("reportsearch_low_confidence_total") == 1
     assert after[("reportsearch_index_passages", ())] > 100

@@ -82,7 +82,7 @@ def test_slots_queue_is_bounded_and_the_wait_times_out():
     with pytest.raises(BusyError) as e:  # queue full: refused at once, not after the timeout
         with slots.slot():
             pass
-    assert "1 searches running, 1 waiting" in str(e.value)  # the full queue's refusal, not the timeout's
+    assert "1 search running, 1 waiting" in str(e.value)  # the full queue's refusal, not the timeout's
     assert time.perf_counter() - t < 0.5 and e.value.retry_after >= 1
     t2.join(5)
     assert isinstance(outcome[0], BusyError) and "no search slot" in str(outcome[0])  # waited 1 s, gave up

@@ -13,6 +13,7 @@ from ..engine import MAX_TOP_K, MODES, check_top_k
 from ..errors import QueryError, ReportSearchError, ServiceLimitError
 
 log = logging.getLogger(__name__)
+STAFF_PATHS = ("/staff", "/api/staff/")  # the staff view's paths (web/staff.py): 404 while it is off
 DEFAULT_K, DEFAULT_MODE = "5", "hybrid"  # also what an empty `k=` or `mode=` means (HTML forms send empty fields)
 
 
@@ -110,6 +111,13 @@ def _problem(message: str, status: int, retry_after: int | None = None) -> JSONR
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def _rejected(service, e: QueryError) -> JSONResponse:
+    """A search's bad parameter, found before the search reaches the service: its 400, counted on /metrics as
+    `bad_request`, as the service counts one the engine finds (an empty `q`, an unknown `doc`), once a request."""
+    service.telemetry.search("api", "bad_request")
+    return _error(e)
+
+
 def _error(e: ReportSearchError) -> JSONResponse:
     """Package errors as HTTP: a bad parameter 400, a limit 429/503 with Retry-After, anything else 503."""
     if isinstance(e, QueryError):
@@ -173,6 +181,9 @@ def search_response(service, client: str, q: str | None, k: str = DEFAULT_K, mod
     rate-limit token."""
     try:
         top_k, mode, year_ = _checked(q, k, mode, year)
+    except QueryError as e:
+        return _rejected(service, e)
+    try:
         r = service.search(q, mode=mode, top_k=top_k, section=section or None, client=client, source="api",
                            docs=_docs(doc), year=year_, admitted=admitted)
     except ReportSearchError as e:
@@ -188,7 +199,10 @@ def admit_search(service, host: str | None, forwarded_for: str | None,
     last = dict(params)
     try:
         _checked(last.get("q"), last.get("k", DEFAULT_K), last.get("mode", DEFAULT_MODE), _every("year", params))
-        service.admit(service.client(host, forwarded_for), "api")
+    except QueryError as e:
+        return _rejected(service, e)
+    try:
+        service.admit(service.client(host, forwarded_for), "api")  # a refusal is counted there (rate_limited)
     except ReportSearchError as e:
         return _error(e)
     return None
@@ -220,6 +234,9 @@ def compare_response(service, client: str, q: str | None, mode: str = DEFAULT_MO
         if k:
             raise QueryError(f"k does not apply here, got {k!r}: /api/compare gives the one best passage of each "
                              "report; for more passages of one report ask /api/search?doc=<doc id>&k=<k>")
+    except QueryError as e:
+        return _rejected(service, e)
+    try:
         r = service.compare(q, mode=mode, client=client, source="api", docs=_docs(doc), year=year_)
     except ReportSearchError as e:
         return _error(e)
@@ -306,17 +323,40 @@ def create_api(service) -> FastAPI:
         body, content_type = service.telemetry.render()
         return Response(body, media_type=content_type)
 
+    staff_routes = []
     if service.staff_token:
         from .staff import create_staff_router
 
-        app.include_router(create_staff_router(service))
+        staff = create_staff_router(service)
+        app.include_router(staff)
+        # FastAPI keeps an included router as one entry of app.routes, not as its routes: listed here for the 405s
+        staff_routes = staff.routes
 
     def wrong_method(request: Request):
         """Another method on a read-only path: 405 with Allow, as JSON (the page mounted at / answered 404)."""
         return JSONResponse({"error": f"{request.method} is not allowed on {request.url.path}: use GET"},
                             status_code=405, headers={"Allow": "GET"})
 
-    # every path so far answers GET only (the API, /metrics, the staff view, the schema and its docs)
-    for path in [r.path for r in app.routes if isinstance(r, Route) and r.methods and r.methods <= {"GET", "HEAD"}]:
-        app.add_api_route(path, wrong_method, methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    # every path so far answers GET only (the API, /metrics, the staff view, the schema and its docs); HEAD too
+    # where the path does not answer it itself (FastAPI's routes do not; the schema's and docs' do)
+    for route in [*app.routes, *staff_routes]:
+        if isinstance(route, Route) and route.methods and route.methods <= {"GET", "HEAD"}:
+            methods = ["POST", "PUT", "PATCH", "DELETE"] + ([] if "HEAD" in route.methods else ["HEAD"])
+            app.add_api_route(route.path, wrong_method, methods=methods, include_in_schema=False)
+
+    def not_found(request: Request):
+        """A path of the API or of the staff view that does not exist: 404 in the API's own JSON (the page mounted
+        at / answered Gradio's `{"detail": "Not Found"}`). The page's own paths stay Gradio's."""
+        path = request.url.path
+        if path.startswith(STAFF_PATHS):  # a public site says nothing of a staff view, on or off
+            message = f"no such path {path[:100]!r}"
+        else:
+            message = (f"no such path {path[:100]!r}: the API's paths are listed in /api/openapi.json "
+                       "(/api/search, /api/compare, /api/health, /api/passages/<id>, /api/figures.csv)")
+        return _problem(message, 404)
+
+    # after every route of the API and the staff view, before the page that server.create_app mounts at /
+    for path in ("/api/{rest:path}", "/staff", "/staff/{rest:path}"):
+        app.add_api_route(path, not_found, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+                          include_in_schema=False)
     return app

@@ -155,6 +155,7 @@ def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860,
                rebuild: bool = False, rate_limit: int | None = None, trust_proxy: bool = False,
                log_db: str | Path | None = None, log_days: int = 90, max_waiting: int | None = None,
                wait_timeout: float | None = None, search_slots: int | None = None) -> None:
+    from .slots import counted
     from .staff import staff_token
 
     limit = effective_rate_limit(host, rate_limit)
@@ -172,11 +173,11 @@ def run_server(index_dir: str | Path, host: str = "127.0.0.1", port: int = 7860,
                                 wait_timeout=wait_timeout, search_slots=search_slots)
         app = create_app(service)
         watcher = watch_index(service, index_dir)
-        log.info("serving %d passages (index version %d) on http://%s/ (API: /api/search, /api/compare, "
-                 "/api/health; /metrics)", engine.store.count, engine.version, _netloc(host, port))
+        log.info("serving %s (index version %d) on http://%s/ (API: /api/search, /api/compare, "
+                 "/api/health; /metrics)", counted(engine.store.count, "passage"), engine.version, _netloc(host, port))
         log.info("rate limit: %s; query log: %s; staff view: %s",
-                 f"{limit} searches per minute per client" if limit else "off",
-                 f"{log_db} (kept {log_days} days)" if log_db else "off",
+                 f"{counted(limit, 'search')} per minute per client" if limit else "off",
+                 f"{log_db} (kept {counted(log_days, 'day')})" if log_db else "off",
                  "on at /staff" if service.staff_token else "off (set REPORTSEARCH_STAFF_TOKEN to enable)")
 
         def stop() -> None:

@@ -12,6 +12,11 @@ MAX_WAITING = 32  # searches allowed to wait for a slot; one more is refused at 
 WAIT_TIMEOUT = 10.0  # seconds a search may wait for a slot
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 search`, `2 searches`, `0 days`: a count and its noun, in the singular for one."""
+    return f"{n} {noun if n == 1 else noun + ('es' if noun.endswith(('s', 'sh', 'ch', 'x')) else 's')}"
+
+
 class SearchSlots:
     """A semaphore with a bounded number of waiters; the page and the API share one for the CPU budget."""
 
@@ -33,8 +38,8 @@ class SearchSlots:
 
     def queue_full(self, waiting: int) -> BusyError:
         """The refusal of a search that finds every slot busy and `waiting` others already queued."""
-        return BusyError(f"the service is busy ({self.slots} searches running, {waiting} waiting); try again in "
-                         "a moment", retry_after=2)
+        return BusyError(f"the service is busy ({counted(self.slots, 'search')} running, {waiting} waiting); try "
+                         "again in a moment", retry_after=2)
 
     def waited_too_long(self) -> BusyError:
         """The refusal of a search that waited `timeout` seconds without a slot."""

@@ -8,10 +8,16 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 
 disable_created_metrics()  # no `*_created` series: counters and histograms only, as dashboards expect
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# each its own `endpoint` label; "/" is a load of the page (a visit, a permalink, a /?q= link), apart from "page",
+# the files and calls that Gradio's page then makes (its config, scripts, styles, icons)
 NAMED_PATHS = frozenset({"/api/search", "/api/compare", "/api/health", "/api/figures.csv", "/api/staff/summary",
                          "/api/staff/summary.csv", "/api/openapi.json", "/api/docs", "/metrics", "/staff",
                          "/staff/staff.js", "/staff/staff.css", "/"})
 PASSAGES = "/api/passages/"
+# `outcome` of reportsearch_searches_total: answered; a 4xx for a bad parameter (missing, empty or blank `q`, bad `k`,
+# `mode` or `year`, an unknown `doc` or year, a `k` on /api/compare); refused by the rate limit; refused for want of a
+# slot; any other failure (the 503 of an index that cannot answer)
+OUTCOMES = ("ok", "bad_request", "rate_limited", "busy", "error")
 
 
 def endpoint_label(path: str) -> str:
@@ -59,7 +65,7 @@ class Telemetry:
         self.requests = Counter("reportsearch_http_requests", "HTTP requests by endpoint and status",
                                 ["endpoint", "status"], registry=r)
         self.searches = Counter("reportsearch_searches", "Searches by source (api, page) and outcome "
-                                "(ok, bad_request, rate_limited, busy, error)", ["source", "outcome"], registry=r)
+                                f"({', '.join(OUTCOMES)})", ["source", "outcome"], registry=r)
         self.latency = Histogram("reportsearch_search_seconds", "Search latency, from slot to result",
                                  ["mode"], buckets=LATENCY_BUCKETS, registry=r)
         self.low_confidence = Counter("reportsearch_low_confidence", "Searches flagged low confidence",
@@ -77,6 +83,8 @@ class Telemetry:
 
     def search(self, source: str, outcome: str, mode: str | None = None, seconds: float | None = None,
                low_confidence: bool = False) -> None:
+        if outcome not in OUTCOMES:  # the README lists them: a new one is documented there first
+            raise ValueError(f"unknown search outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
         self.searches.labels(source, outcome).inc()
         if seconds is not None and mode:
             self.latency.labels(mode).observe(seconds)
