@@ -138,7 +138,7 @@ def ingest_main(argv: list[str] | None = None) -> int:
                          drop_others=args.drop_others, **_meta_kwargs(args))
     except ReportSearchError as e:
         return _fail(e)
-    _emit(f"indexed {r.count} passages from {len(r.manifest['reports'])} report(s) with {r.manifest['model']} "
+    _emit(f"indexed {r.count:,} passages from {len(r.manifest['reports'])} report(s) with {r.manifest['model']} "
           f"into {args.index_dir}: {r.vectors()} (version "
           f"{r.manifest['version']})")
     return 0
@@ -199,7 +199,7 @@ def _list_reports(args) -> int:
         _emit(json.dumps(reports, ensure_ascii=False, indent=1))
         return 0
     rows = [f"{'doc':24s} {'year':>4s} {'passages':>8s}  {'added':25s} title"]
-    rows += [f"{r['doc']:24s} {str(r.get('year') or ''):>4s} {r.get('passages', 0):>8d}  {r.get('added', ''):25s} "
+    rows += [f"{r['doc']:24s} {str(r.get('year') or ''):>4s} {r.get('passages', 0):>8,d}  {r.get('added', ''):25s} "
              f"{r.get('title', '')}" for r in reports]
     _emit("\n".join(rows))
     return 0
@@ -234,7 +234,8 @@ def serve_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="machine-readable JSON output")
     ap.add_argument("--index-dir", default=str(DEFAULT_INDEX), help="index folder (default: index/)")
     ap.add_argument("--model", default=None, help="expected model; must match the index's own")
-    ap.add_argument("--rebuild", action="store_true", help="rebuild the index from data/ before serving")
+    ap.add_argument("--rebuild", action="store_true",
+                    help="rebuild the index from data/ before serving or answering --query/--queries")
     ap.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1; 0.0.0.0 exposes it)")
     ap.add_argument("--port", type=int, default=7860,
                     help="port (default 7860; 0: any free port, which the start-up line names)")
@@ -327,6 +328,10 @@ def _cli_search(args) -> int:
         for n in notices if args.json else ():  # the JSON has them too; the text shows them as 注意：
             print(f"notice: {n}", file=sys.stderr)
     batch = [obj for _, obj in read_query_lines(args.queries)] if args.queries else None
+    if args.rebuild:  # as before serving: rebuild from data/ (progress and summary on stderr), then answer
+        from .ingest import build_index
+
+        build_index(index_dir=args.index_dir, model=args.model)
     engine = SearchEngine.load(args.index_dir, model=args.model)
     if batch is None:
         r = engine.search(args.query, mode=args.mode, top_k=args.top_k, section=args.section, docs=args.doc,

@@ -20,7 +20,8 @@ from .embedders import Embedder, encode_spans_alone
 from .errors import IndexMismatchError, IndexMissingError, InputError
 from .keyword import KeywordIndex
 from .records import Passage
-from .store import IndexStore, check_index_dir, ingest_command, load_index, recorded_reports, write_index
+from .store import (IndexStore, check_index_dir, ingest_command, load_index, lost_files, recorded_reports,
+                    shown_path, source_files, write_index)
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ class UpdateResult:
     manifest: dict
     embedded: int = 0  # texts the model ran on
     pooled: int = 0  # sentence vectors taken from those runs (late chunking)
-    reused: int = 0  # vectors taken from the current index
+    reused: int = 0  # distinct vectors taken from the current index (not the rows of the new one that use them)
+    shared: int = 0  # passages and sentences of the new index that repeat another one's text (and use its vector)
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -65,20 +67,25 @@ class UpdateResult:
         return int(self.manifest["count"])
 
     def vectors(self) -> str:
-        """`embedded 1 new passage (+6 sentence vectors from the same run); reused the vectors of 12,152 passages and
-        sentences already embedded`: what the model ran on, and what it was spared (text unchanged or repeated)."""
+        """`embedded nothing new; reused the vectors of 579 passages and sentences already embedded; 579 more passages
+        and sentences repeat one of those texts` (a second year's copy of a report added): what the model ran on,
+        what the current index already held (each vector once, however many passages now use it), and the passages
+        and sentences whose text another one has, so they share its vector."""
         if self.pooled:
             made = f"{_count(self.embedded, 'new passage')} (+{self.pooled:,} sentence vectors from the same run)"
         else:
             made = f"{self.embedded:,} new passages and sentences" if self.embedded else "nothing new"
-        return f"embedded {made}; reused the vectors of {self.reused:,} passages and sentences already embedded"
+        out = f"embedded {made}; reused the vectors of {self.reused:,} passages and sentences already embedded"
+        if self.shared:
+            out += f"; {self.shared:,} more passages and sentences repeat one of those texts"
+        return out
 
     def summary(self) -> str:
         parts = [f"{what} {', '.join(docs)}" for what, docs in (("added", self.added), ("replaced", self.replaced),
                  ("unchanged", self.unchanged), ("removed", self.removed)) if docs]
         return (f"{'; '.join(parts) or 'no change'}: {self.vectors()}; "
                 f"index version {self.manifest.get('version')} holds {len(self.manifest.get('reports', []))} "
-                f"report(s), {self.count} passages ({self.seconds:.1f} s)")
+                f"report(s), {self.count:,} passages ({self.seconds:.1f} s)")
 
 
 def _count(n: int, noun: str) -> str:
@@ -134,18 +141,18 @@ def _cached_vectors(store: IndexStore | None) -> dict[bytes, np.ndarray]:
     return cache
 
 
-def _existing(index_dir: Path, rebuild: bool) -> IndexStore | None:
-    """The current index, whose vectors can be reused. A rebuild replaces it, so an index that no longer loads
-    (damaged, or an older schema) is only logged there; adding to or removing from it needs it intact."""
+def _existing(index_dir: Path, rebuild: bool) -> tuple[IndexStore | None, str]:
+    """The current index, whose vectors can be reused, and "" or why it does not load. A rebuild replaces it, so
+    an index that no longer loads (damaged, or an older schema) is no error there (the caller says what it does
+    instead); adding to or removing from it needs it intact."""
     try:
-        return load_index(index_dir, check_source_hashes=False)
+        return load_index(index_dir, check_source_hashes=False), ""
     except IndexMissingError:
-        return None
+        return None, ""
     except IndexMismatchError as e:
         if not rebuild:
             raise
-        log.warning("not reusing anything from the current index: %s", e)
-        return None
+        return None, str(getattr(e, "problem", e))  # not its hint: that asks for the rebuild that is running
 
 
 def _refuse_to_drop(index_dir: Path, current: IndexStore | None, add: Sequence[PreparedReport]) -> None:
@@ -160,12 +167,21 @@ def _refuse_to_drop(index_dir: Path, current: IndexStore | None, add: Sequence[P
                         "rebuild keeps only the reports it is given", index_dir)
         return
     docs, shas = {r.doc for r in add}, {r.sha256 for r in add}
-    dropped = [r["doc"] for r in held if r["doc"] not in docs and r.get("sha256") not in shas]
+    dropped = [r for r in held if r["doc"] not in docs and r.get("sha256") not in shas]
     if dropped:
-        raise InputError(f"{index_dir}/ also holds {', '.join(dropped)}, which a rebuild from these files would "
-                         f"drop: give their files too, use {ingest_command(index_dir, 'add PATH')} to add reports "
-                         f"to the library, or rebuild without them on purpose with --drop-others "
-                         f"({ingest_command(index_dir, '[PATH ...] --drop-others')})")
+        dropped = newest_first(dropped)
+        given = list(dict.fromkeys(Path(r.path) for r in add if r.path))
+        found, lost = source_files(dropped)  # their files as the manifest recorded them, where still there
+        shown = [shown_path(p) for p in dict.fromkeys(given + found)]
+        keep = ingest_command(index_dir, " ".join(shown + ["PATH"] * len(lost)))
+        if lost:
+            keep += f", {'PATH being' if len(lost) == 1 else 'the PATHs being'} {lost_files(lost)}"
+        without = " ".join(shown_path(p) for p in given) or "[PATH ...]"
+        raise InputError(f"{index_dir}/ also holds {', '.join(r['doc'] for r in dropped)}, which a "
+                         f"rebuild from these files would drop: give their files too ({keep}), use "
+                         f"{ingest_command(index_dir, 'add PATH')} to add reports to the library, or rebuild "
+                         f"without them on purpose with --drop-others "
+                         f"({ingest_command(index_dir, without + ' --drop-others')})")
 
 
 def _refuse_one_doc_twice(index_dir: Path, add: Sequence[PreparedReport]) -> None:
@@ -218,7 +234,7 @@ def update_index(index_dir: str | Path, add: Sequence[PreparedReport] = (), remo
 def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name, embed_input, scheme,
             sentence_vectors, chunking, progress, drop_others=False) -> UpdateResult:
     t0 = time.perf_counter()
-    current = _existing(index_dir, rebuild)
+    current, unreadable = _existing(index_dir, rebuild)
     if current is not None and not rebuild and current.manifest.get("model") != model_name:
         raise IndexMismatchError(f"the index in {index_dir}/ was built with {current.manifest.get('model')!r}, "
                                  f"not {model_name!r}; rebuild it with "
@@ -227,12 +243,17 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
         raise IndexMissingError(f"no index in {index_dir}/: run {ingest_command(index_dir)} first")
     if rebuild and not drop_others:
         _refuse_to_drop(index_dir, current, add)
+    if unreadable:  # once the rebuild is sure to go ahead
+        log.warning("the index in %s/ does not load (%s): this rebuild replaces it and reuses none of its vectors",
+                    index_dir, unreadable)
     old_reports = {r["doc"]: r for r in (current.manifest.get("reports", []) if current else [])}
     known = list(dict.fromkeys(p.doc for p in current.passages)) if current else []
     unknown = [d for d in remove if d not in known]
-    if unknown:
+    if unknown:  # listed as the search errors list them (engine.reports): newest year first, then by doc id
+        listed = [r["doc"] for r in newest_first(current.manifest.get("reports", [])) if r["doc"] in known]
+        listed += [d for d in known if d not in listed]
         raise InputError(f"no report {', '.join(map(repr, unknown))} in the index; known: "
-                         f"{', '.join(known) or 'none'}")
+                         f"{', '.join(listed) or 'none'}")
     _refuse_one_doc_twice(index_dir, add)
 
     result = UpdateResult(manifest={})
@@ -266,7 +287,8 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
     if (same_settings and not rebuild and not remove and len(result.unchanged) == len(add)
             and all(r.passages == [p for p in current.passages if p.doc == r.doc] for r in add)):
         result.manifest = current.manifest  # nothing changed: no new version, nothing written
-        result.reused = current.count + len(current.sentence_rows)
+        keys = (current.passage_keys, current.sentence_keys)
+        _count_reused(result, {bytes(k) for ks in keys if ks is not None for k in ks}, *keys)  # all of them
         result.seconds = time.perf_counter() - t0
         return result
 
@@ -286,12 +308,11 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
         keys = cache_keys(texts, model_name)
         missing = list({bytes(k): i for i, k in enumerate(keys) if bytes(k) not in cache}.values())  # each once
         if missing:
-            log.info("embedding %d new texts with %s", len(missing), embedder().name)
+            log.info("embedding %s new texts with %s", f"{len(missing):,}", embedder().name)
             fresh = embedder().encode_passages([texts[i] for i in missing], progress=progress)
             for i, v in zip(missing, fresh):
                 cache[bytes(keys[i])] = v
         result.embedded += len(missing)
-        result.reused += len(texts) - len(missing)
         return _stack(cache, keys, loaded), keys
 
     ptexts = [embedding_text(p, embed_input) for p in passages]
@@ -319,12 +340,14 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
         if runs != made:
             log.info("the index was embedded with %s; re-embedding everything with %s", _runtime(made), _runtime(runs))
             cache.clear()
+    held = set(cache)  # what the current index gives: `reused` counts those the new index keeps
     if late:
         vectors, pkeys, sent_vecs, skeys = _late_vectors(passages, ptexts, sent_rows, cache, model_name, embedder,
                                                          result, progress)
     else:
         vectors, pkeys = vectors_for(ptexts)
         sent_vecs, skeys = vectors_for(sent_texts)
+    _count_reused(result, held, pkeys, skeys)
     if loaded:
         prompts, backend = getattr(loaded[0], "prompts", {}), getattr(loaded[0], "backend", None)
     else:
@@ -346,6 +369,16 @@ def _update(index_dir: Path, add, remove, rebuild, embedder_factory, model_name,
                                   passage_keys=pkeys, sentence_keys=skeys)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _count_reused(result: UpdateResult, held: set[bytes], pkeys, skeys) -> None:
+    """`reused`: the distinct vectors of the new index taken from the current one (`held`, by cache key), each
+    once however many passages and sentences use it; `shared`: the rows of the new index beyond the first to use
+    each vector (a text repeated in one report or across reports)."""
+    keys = [bytes(k) for k in (*pkeys, *skeys) if k] if pkeys is not None else []
+    distinct = set(keys)
+    result.reused = len(distinct & held)
+    result.shared = len(keys) - len(distinct)
 
 
 def _known_tokens(store: IndexStore | None, scheme: str) -> dict[str, list[str]]:
@@ -410,16 +443,16 @@ def _late_vectors(passages, ptexts, sent_rows, cache, model_name, embedder, resu
     runs = [k for k in wanted if wanted[k] or k not in cache]
     pooled = sum(len(wanted[k]) for k in runs)
     if runs:
-        log.info("embedding %d new passages with %s; their sentence vectors come from the same run",
-                 len(runs), embedder().name)
+        log.info("embedding %s new passages with %s; their sentence vectors come from the same run",
+                 f"{len(runs):,}", embedder().name)
         texts = [ptexts[first[k]] for k in runs]
         span_lists = [list(wanted[k]) for k in runs]
         emb = embedder()
         if hasattr(emb, "encode_passages_and_spans"):
             vecs, span_vecs = emb.encode_passages_and_spans(texts, span_lists, progress=progress)
         else:  # a late index extended by an embedder that cannot pool (the default model's torch variant)
-            log.warning("%s cannot pool sentence vectors from its passage runs; embedding %d passages' sentences "
-                        "on their own", emb.name, len(runs))
+            log.warning("%s cannot pool sentence vectors from its passage runs; embedding %s passages' sentences "
+                        "on their own", emb.name, f"{len(runs):,}")
             vecs = emb.encode_passages(texts, progress=progress)
             span_vecs = encode_spans_alone(emb, texts, span_lists)
         for k, v, sp, svs in zip(runs, vecs, span_lists, span_vecs):
@@ -428,6 +461,5 @@ def _late_vectors(passages, ptexts, sent_rows, cache, model_name, embedder, resu
                 cache[wanted[k][ab]] = sv
     result.embedded += len(runs)
     result.pooled += pooled
-    result.reused += len(pkeys) + len(skeys) - len(runs) - pooled
     loaded = [embedder()] if not cache else []
     return _stack(cache, pkeys, loaded), pkeys, _stack(cache, skeys, loaded), skeys

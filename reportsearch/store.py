@@ -64,7 +64,85 @@ def ingest_command(folder: Path | str, args: str = "") -> str:
 
 
 def rebuild_hint(folder: Path | str) -> str:
-    return f"run {ingest_command(folder)} to rebuild it"
+    """`run `python ingest.py …` to rebuild it`: the rebuild that keeps every report the folder's manifest lists
+    (read leniently: a damaged index's manifest usually still reads). It is plain `python ingest.py` when they all
+    come from files in data/ (what a rebuild reads by default) or when no manifest lists them; else it names their
+    recorded files, and says which of them are no longer there (see `rebuild_advice`)."""
+    return rebuild_advice(folder, recorded_reports(Path(folder)) or [])
+
+
+def _index_error(cls: type, problem: str, folder: Path | str, sep: str = ": ") -> Exception:
+    """`cls("PROBLEM: run … to rebuild it")`, with the problem alone as `.problem` (for a rebuild that is replacing
+    the index, whose own hint would be the command already running). The hint is made only here, when raising:
+    it reads the manifest again."""
+    e = cls(f"{problem}{sep}{rebuild_hint(folder)}")
+    e.problem = problem
+    return e
+
+
+def rebuild_advice(folder: Path | str, reports: list[dict]) -> str:
+    """`run CMD to rebuild it`, CMD a rebuild that keeps `reports` (manifest entries): plain when their recorded
+    files are all in data/, else from those files; a report whose file is not there is named, with a PATH for it
+    in CMD, and the rebuild without it (--drop-others) is given too when other files are there to rebuild from."""
+    found, lost = source_files(reports)
+    default = PROJECT / "data"  # what `ingest.py` reads without paths (ingest.DEFAULT_DATA)
+    if not lost and all(f.is_relative_to(default) for f in found):
+        return f"run {ingest_command(folder)} to rebuild it"
+    shown = " ".join(shown_path(f) for f in dict.fromkeys(found))
+    if not lost:
+        return f"run {ingest_command(folder, shown)} to rebuild it"
+    paths = " ".join(["PATH"] * len(lost))
+    advice = (f"run {ingest_command(folder, (shown + ' ' + paths).strip())} to rebuild it, "
+              f"{'PATH being' if len(lost) == 1 else 'the PATHs being'} {lost_files(lost)}")
+    if found:
+        advice += (f"; or run {ingest_command(folder, shown + ' --drop-others')} to rebuild it without "
+                   f"{', '.join(r['doc'] for r in lost)}")
+    return advice
+
+
+def source_file(source: object) -> Path | None:
+    """The file a report's recorded `source` names, if it is still there. A source is recorded relative to the
+    project (`reports/x.pdf`); a file read from outside the project by its name only, which cannot be found."""
+    if not isinstance(source, str) or not source:
+        return None
+    p = PROJECT / source
+    return p if p.is_file() else None
+
+
+def source_files(reports: list[dict]) -> tuple[list[Path], list[dict]]:
+    """(the recorded files of `reports` that are still there, the reports whose recorded file is not)."""
+    found, lost = [], []
+    for r in reports:
+        p = source_file(r.get("source"))
+        if p is None:
+            lost.append(r)
+        else:
+            found.append(p)
+    return found, lost
+
+
+def lost_files(lost: list[dict]) -> str:
+    """`the file of qinshui-2024 (recorded by its name only, qinshui-2024.txt: it was read from outside the
+    project)`: reports whose recorded file is not there, and why it cannot be found."""
+    def one(r: dict) -> str:
+        src = r.get("source")
+        if not isinstance(src, str) or not src:
+            return f"{r['doc']} (no file recorded)"
+        if "/" not in src:
+            return f"{r['doc']} (recorded by its name only, {src}: it was read from outside the project)"
+        return f"{r['doc']} ({src}, no longer there)"
+
+    return f"the file{'s' if len(lost) > 1 else ''} of {', '.join(one(r) for r in lost)}"
+
+
+def shown_path(path: Path) -> str:
+    """A file as a command line gives it: relative to the working folder when inside it, shell-quoted."""
+    p = Path(path)
+    try:
+        p = p.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        pass
+    return shlex.quote(p.as_posix())
 
 
 def is_our_index(folder: Path) -> bool:
@@ -256,30 +334,30 @@ def read_manifest(folder: Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as e:
-        raise IndexMismatchError(f"{path} is not valid JSON; {rebuild_hint(folder)}") from e
+        raise _index_error(IndexMismatchError, f"{path} is not valid JSON", folder, "; ") from e
     if not isinstance(manifest, dict):
-        raise IndexDamagedError(f"index file manifest.json in {path.parent}/ is damaged: {rebuild_hint(folder)}")
+        raise _index_error(IndexDamagedError, f"index file manifest.json in {path.parent}/ is damaged", folder)
     if manifest.get("schema") != SCHEMA:
-        raise IndexMismatchError(f"index schema {manifest.get('schema')} is not the supported {SCHEMA}; "
-                                 f"{rebuild_hint(folder)}")
+        raise _index_error(IndexMismatchError, f"index schema {manifest.get('schema')} is not the supported "
+                           f"{SCHEMA}", folder, "; ")
     if manifest.get("manifest_sha256") != _manifest_digest(manifest):
-        raise IndexDamagedError(f"index file manifest.json in {path.parent}/ is damaged: {rebuild_hint(folder)}")
+        raise _index_error(IndexDamagedError, f"index file manifest.json in {path.parent}/ is damaged", folder)
     return manifest
 
 
 def verify_files(folder: Path, manifest: dict, given: Path | None = None) -> None:
     """Every file the manifest lists must be there with its recorded SHA-256 (a few ms for one report).
     `given`: the folder as the user named it, for the hint (default `folder`)."""
-    hint = rebuild_hint(given or folder)
+    named = given or folder
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
-        raise IndexDamagedError(f"index file manifest.json in {folder}/ lists no files: {hint}")
+        raise _index_error(IndexDamagedError, f"index file manifest.json in {folder}/ lists no files", named)
     for name, digest in files.items():
         p = folder / name
         if not p.is_file():
-            raise IndexDamagedError(f"index file {name} is missing from {folder}/: {hint}")
+            raise _index_error(IndexDamagedError, f"index file {name} is missing from {folder}/", named)
         if sha256_file(p) != digest:
-            raise IndexDamagedError(f"index file {name} is damaged: {hint}")
+            raise _index_error(IndexDamagedError, f"index file {name} is damaged", named)
 
 
 def portable_path(path: Path) -> str:
@@ -293,13 +371,12 @@ def portable_path(path: Path) -> str:
 
 def check_sources(manifest: dict, folder: Path = DEFAULT_INDEX) -> None:
     """Every recorded project-relative source that still exists must still have the recorded SHA-256."""
-    hint = rebuild_hint(folder)
     for src in manifest.get("sources", []):
         p = Path(src["path"])
         if not p.is_absolute():
             p = PROJECT / p
         if p.is_file() and sha256_file(p) != src["sha256"]:
-            raise IndexMismatchError(f"{p} changed since the index was built; {hint}")
+            raise _index_error(IndexMismatchError, f"{p} changed since the index was built", folder, "; ")
 
 
 def load_index(folder: Path, check_source_hashes: bool = True) -> IndexStore:
@@ -318,7 +395,6 @@ def load_index(folder: Path, check_source_hashes: bool = True) -> IndexStore:
 def _load_once(folder: Path, check_source_hashes: bool) -> IndexStore:
     given = Path(folder)
     folder = _index_folder(given)
-    hint = rebuild_hint(given)
     manifest = read_manifest(given)
     verify_files(folder, manifest, given)
     if check_source_hashes:
@@ -334,18 +410,20 @@ def _load_once(folder: Path, check_source_hashes: bool) -> IndexStore:
         pkeys = np.load(folder / "passage_keys.npy", allow_pickle=False)
         skeys = np.load(folder / "sentence_keys.npy", allow_pickle=False)
     except (OSError, ValueError, KeyError, RuntimeError) as e:
-        raise IndexMismatchError(f"index in {folder}/ is incomplete or damaged ({type(e).__name__}); "
-                                 f"{hint}") from e
+        raise _index_error(IndexMismatchError, f"index in {folder}/ is incomplete or damaged ({type(e).__name__})",
+                           given, "; ") from e
     n = manifest.get("count")
     checks = [("passages.jsonl", len(passages)), ("dense.faiss", dense.count), ("keyword index", keyword.count)]
     for what, got in checks:
         if got != n:
-            raise IndexMismatchError(f"{what} holds {got} passages but the manifest says {n}; {hint}")
+            raise _index_error(IndexMismatchError, f"{what} holds {got} passages but the manifest says {n}", given,
+                               "; ")
     if dense.dim != manifest.get("dim") or (len(svec) and svec.shape[1] != manifest.get("dim")):
-        raise IndexMismatchError(f"vector dimension {dense.dim} does not match the manifest's "
-                                 f"{manifest.get('dim')}; {hint}")
+        raise _index_error(IndexMismatchError, f"vector dimension {dense.dim} does not match the manifest's "
+                           f"{manifest.get('dim')}", given, "; ")
     if len(srows) != len(svec):
-        raise IndexMismatchError(f"sentence vectors and sentence rows disagree; {hint}")
+        raise _index_error(IndexMismatchError, "sentence vectors and sentence rows disagree", given, "; ")
     if pkeys.shape != (n,) or skeys.shape != (len(svec),):
-        raise IndexMismatchError(f"embedding cache keys disagree with the rows they belong to; {hint}")
+        raise _index_error(IndexMismatchError, "embedding cache keys disagree with the rows they belong to", given,
+                           "; ")
     return IndexStore(folder, manifest, passages, dense, keyword, svec, srows, documents, pkeys, skeys)

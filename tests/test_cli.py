@@ -378,3 +378,78 @@ def test_two_years_is_an_error_one_year_twice_is_that_year(real_index):
     p = run("serve.py", "--index-dir", str(real_index), "-q", "教育", "--year", "2023", "--year", "2023", "--json")
     assert p.returncode == 0, p.stderr
     assert {x["year"] for x in json.loads(p.stdout)["results"]} == {2023}
+
+
+def test_remove_of_an_unknown_id_lists_the_known_ones_newest_year_first(tmp_path, fake_embedder):
+    """`ingest.py remove zzz` listed the known ids in the order they were added (walkthrough); it lists them as
+    the search errors do (engine.reports, `ingest.py list`): newest year first, then by doc id, no year last."""
+    from conftest import REPORT_A
+    from reportsearch.ingest import ingest_paths
+
+    idx = tmp_path / "index"
+    for name, year in (("notes", None), ("b", 2022), ("c", 2024), ("a", 2024)):
+        f = tmp_path / f"{name}.txt"
+        f.write_text(REPORT_A.replace("教育", f"教育{name}"), encoding="utf-8")
+        ingest_paths([f], idx, rebuild=False, embedder=fake_embedder, progress=False, year=year)
+    p = run("ingest.py", "remove", "zzz", "--index-dir", str(idx))
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr == "error: no report 'zzz' in the index; known: a-2024, c-2024, b-2022, notes\n"
+
+
+def test_serve_rebuild_with_a_query_rebuilds_then_answers(real_index, tmp_path):
+    """`serve.py --rebuild --query 教育` ignored --rebuild and answered from the index as it was (walkthrough). It
+    rebuilds from data/ first, as before serving the page; its progress and summary go to stderr, the answer alone
+    to stdout."""
+    import shutil
+
+    from reportsearch.store import read_manifest
+
+    idx = tmp_path / "index"
+    shutil.copytree(real_index, idx)
+    version = read_manifest(idx)["version"]
+    p = run("serve.py", "--rebuild", "-q", "教育", "-k", "1", "--json", "--index-dir", str(idx))
+    assert p.returncode == 0, p.stderr
+    assert read_manifest(idx)["version"] == version + 1  # a new version written
+    assert "unchanged qinshui-2023: embedded nothing new" in p.stderr  # the rebuild's summary, on stderr
+    assert p.stdout.count("\n") == 1 and json.loads(p.stdout)["results"][0]["doc"] == "qinshui-2023"
+
+
+def test_ingest_output_writes_every_count_with_thousands_separators(monkeypatch, capsys, tmp_path):
+    """`indexed 1013 passages …: … reused the vectors of 3,406` (walkthrough): one style for every number."""
+    from reportsearch import cli, ingest, store
+    from reportsearch.library import UpdateResult
+
+    result = UpdateResult(manifest={"count": 1013, "model": "m", "version": 3, "reports": [{"doc": "x"}] * 6},
+                          embedded=1013, pooled=2393, reused=3406)
+    monkeypatch.setattr(ingest, "ingest_paths", lambda *a, **k: result)
+    assert cli.ingest_main([str(tmp_path), "--index-dir", str(tmp_path / "index"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("indexed 1,013 passages from 6 report(s) with m") and "1013" not in out, out
+    assert "embedded 1,013 new passages (+2,393 sentence vectors" in out and "of 3,406 passages" in out
+    assert "1,013 passages (0.0 s)" in result.summary()
+    reports = [{"doc": "x-2024", "year": 2024, "passages": 1013, "added": "2026-11-30", "title": "X"}]
+    monkeypatch.setattr(store, "read_manifest", lambda folder: {"reports": reports})
+    assert cli.library_main(["list", "--index-dir", str(tmp_path / "index")]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:3] == ["x-2024", "2024", "1,013"]
+
+
+def test_reports_and_a_models_link_are_git_ignored(tmp_path):
+    """The README adds files from reports/, which git listed as untracked; `/models/` matched a models folder but
+    not a `models` symlink to one (REPORTSEARCH_MODEL_DIR elsewhere, linked in)."""
+    import shutil
+
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("no git")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copy(ROOT / ".gitignore", repo / ".gitignore")
+    (repo / "reports").mkdir()
+    (repo / "reports" / "qinshui-2024.pdf").write_bytes(b"%PDF")
+    (tmp_path / "built-models").mkdir()
+    (repo / "models").symlink_to(tmp_path / "built-models")
+    (repo / "kept.txt").write_text("x", encoding="utf-8")
+    subprocess.run([git, "init", "-q"], cwd=repo, check=True)
+    p = subprocess.run([git, "status", "--porcelain", "--untracked-files=all"], cwd=repo, capture_output=True,
+                       text=True, check=True)
+    assert sorted(p.stdout.splitlines()) == ["?? .gitignore", "?? kept.txt"], p.stdout

@@ -461,3 +461,14 @@ def test_passage_runs_at_once_give_the_same_vectors_bit_for_bit():
         (a, (b, sb)), (c, (d, sd)) = out[4, bs], out[1, bs]
         assert np.array_equal(a, c) and np.array_equal(b, d)
         assert all(np.array_equal(x, y) for x, y in zip(sb, sd))
+
+
+@pytest.mark.parametrize("runs", [1, 2])
+def test_the_embedding_bar_counts_passages_not_batches(real_embedder, capfd, monkeypatch, runs):
+    """The ingest bar counted `batch/s` though passages are not batched (one model run each; walkthrough): it
+    counts passages, one at a time or several runs at once, whatever the batch size."""
+    monkeypatch.setattr(real_embedder, "passage_runs", runs)
+    monkeypatch.setattr(real_embedder, "batch_size", 2)
+    real_embedder.encode_passages(["坚持教育优先。", "建设健康沁水。", "推进煤炭转型。"], progress=True)
+    err = capfd.readouterr().err
+    assert "3/3" in err and "passage/s" in err and "batch" not in err, err

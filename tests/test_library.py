@@ -58,8 +58,40 @@ def test_the_summary_says_what_was_embedded_and_what_reused_in_plain_words():
     late = UpdateResult(manifest={}, embedded=1, pooled=6, reused=12152).vectors()
     assert late == ("embedded 1 new passage (+6 sentence vectors from the same run); reused the vectors of 12,152 "
                     "passages and sentences already embedded")
+    shared = UpdateResult(manifest={}, reused=579, shared=1579).vectors()
+    assert shared == ("embedded nothing new; reused the vectors of 579 passages and sentences already embedded; "
+                      "1,579 more passages and sentences repeat one of those texts")
     assert UpdateResult(manifest={}, embedded=579).vectors() == (
         "embedded 579 new passages and sentences; reused the vectors of 0 passages and sentences already embedded")
+
+
+@pytest.mark.parametrize("kind", ["separate", "late"])
+def test_reused_counts_the_vectors_taken_from_the_index_once_each(lib, kind):
+    """Adding a second year's copy of a report said `reused the vectors of 1,148 …` to an index that held 579
+    vectors (walkthrough): it counted every passage and sentence of the new index that the model did not run on.
+    It counts the vectors taken from the current index, once each; the rows that repeat a text are said apart."""
+    from conftest import REPORT_A
+
+    src, index = lib
+    embedder = CountingEmbedder if kind == "separate" else PoolingEmbedder
+    run = lambda paths: ingest_paths(paths, index, rebuild=False, embedder=embedder(), progress=False)  # noqa
+    r1 = run([src / "a.txt"])
+    held = load_index(index)
+    assert held.manifest["sentence_vectors"] == kind
+    vectors = len({bytes(k) for k in (*held.passage_keys, *held.sentence_keys)})
+    assert r1.reused == 0 and r1.embedded + r1.pooled == vectors
+    (src / "c.txt").write_text(REPORT_A, encoding="utf-8")  # another report, word for word `a`
+    r = run([src / "c.txt"])
+    after = load_index(index)
+    rows = after.count + len(after.sentence_rows)
+    assert r.embedded == r.pooled == 0 and r.reused == vectors < rows and r.reused + r.shared == rows
+    assert r.summary().startswith(f"added c: embedded nothing new; reused the vectors of {vectors} passages and "
+                                  f"sentences already embedded; {rows - vectors} more passages and sentences repeat "
+                                  f"one of those texts; index version 2")
+    again = run([src / "c.txt"])  # unchanged: nothing written, the same count
+    assert again.unchanged == ["c"] and (again.reused, again.shared) == (r.reused, r.shared)
+    gone = remove_reports(["a"], index)  # the vectors of c's texts are kept, once each
+    assert gone.reused == vectors and gone.shared == rows // 2 - vectors
 
 
 def test_two_files_that_give_one_doc_id_are_refused_naming_both(tmp_path):
@@ -168,9 +200,74 @@ def test_damage_names_the_file_and_says_how_to_fix(lib):
     data = bytearray(f.read_bytes())
     data[-5] ^= 0xFF
     f.write_bytes(bytes(data))
-    with pytest.raises(IndexDamagedError, match=r"index file dense.faiss is damaged: run `python ingest.py "
-                                                 rf"--index-dir {index}` to rebuild it"):
+    with pytest.raises(IndexDamagedError) as e:
         load_index(index)
+    # a.txt lies outside the project, so the manifest knows its name only: the hint says so, with a PATH for it
+    assert str(e.value) == (f"index file dense.faiss is damaged: run `python ingest.py PATH --index-dir {index}` to "
+                            f"rebuild it, PATH being the file of a (recorded by its name only, a.txt: it was read "
+                            f"from outside the project)")
+
+
+def damage(index):
+    f = index / "dense.faiss"
+    data = bytearray(f.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    f.write_bytes(bytes(data))
+
+
+def test_a_damaged_library_names_the_one_rebuild_that_keeps_every_report(lib, monkeypatch, caplog):
+    """A damaged index of several reports said `run python ingest.py --index-dir X to rebuild it`, and that
+    command was refused: it would drop the reports added with `add`, named by doc id only, though the manifest
+    records their files (walkthrough). The error now names those files, the command it names works, and the
+    rebuild says what it does (it reused nothing: the vectors are in the damaged index) without asking for
+    itself."""
+    import logging
+    import shlex
+
+    from reportsearch import store
+
+    src, index = lib
+    monkeypatch.setattr(store, "PROJECT", src.parent)  # the reports are files of the project, as reports/ is
+    monkeypatch.chdir(src.parent)
+    add([src / "a.txt"], index)
+    add([src / "b.txt"], index)
+    damage(index)
+    cmd = f"`python ingest.py src/a.txt src/b.txt --index-dir {index}`"
+    want = f"index file dense.faiss is damaged: run {cmd} to rebuild it"
+    with pytest.raises(IndexDamagedError) as e:
+        load_index(index)  # what serve.py says
+    assert str(e.value) == want
+    with pytest.raises(IndexDamagedError) as e:
+        add([src / "b.txt"], index)  # what `ingest.py add` says
+    assert str(e.value) == want
+    with pytest.raises(InputError) as e:  # a rebuild from a.txt alone (say `ingest.py` from data/) is refused ...
+        add([src / "a.txt"], index, rebuild=True)
+    assert f"also holds b, which a rebuild from these files would drop: give their files too ({cmd})" in str(e.value)
+    said = lambda: [r.getMessage() for r in caplog.records  # noqa: E731 - the library's warnings
+                    if r.name == "reportsearch.library" and r.levelno >= logging.WARNING]
+    assert said() == []  # ... and it did not say it was replacing the index
+    paths = shlex.split(cmd.strip("`"))[2:-2]
+    assert paths == ["src/a.txt", "src/b.txt"]
+    r, emb = add(paths, index, rebuild=True)  # the command the error gives
+    assert [x["doc"] for x in load_index(index).manifest["reports"]] == ["a", "b"]
+    assert r.reused == 0 and r.embedded == emb.texts > 0
+    assert said() == [f"the index in {index}/ does not load (index file dense.faiss is damaged): this "
+                               f"rebuild replaces it and reuses none of its vectors"]
+
+    # a recorded file that is gone: named, with a PATH for it, and the rebuild without it
+    damage(index)
+    (src.parent / "moved").mkdir()
+    (src / "b.txt").rename(src.parent / "moved" / "b.txt")
+    with pytest.raises(IndexDamagedError) as e:
+        load_index(index)
+    assert str(e.value) == (f"index file dense.faiss is damaged: run `python ingest.py src/a.txt PATH --index-dir "
+                            f"{index}` to rebuild it, PATH being the file of b (src/b.txt, no longer there); or run "
+                            f"`python ingest.py src/a.txt --drop-others --index-dir {index}` to rebuild it without b")
+    with pytest.raises(InputError, match=r"give their files too \(`python ingest.py src/a.txt PATH --index-dir "
+                                         r".*`, PATH being the file of b \(src/b.txt, no longer there\)\)"):
+        add([src / "a.txt"], index, rebuild=True)
+    add(["src/a.txt", "moved/b.txt"], index, rebuild=True)  # the first command, PATH given
+    assert [x["doc"] for x in load_index(index).manifest["reports"]] == ["a", "b"]
 
 
 def test_a_rebuild_does_not_silently_drop_reports_added_to_the_library(lib):

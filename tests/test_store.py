@@ -215,11 +215,35 @@ def test_missing_source_file(tmp_path, small_report, monkeypatch):
     assert e.search("桃园小学", "keyword", 1).results[0].passage.text.startswith("坚持教育优先")
 
 
-def test_hints_name_the_index_dir_except_for_the_default_one(tmp_path):
+def test_hints_name_the_index_dir_except_for_the_default_one(tmp_path, monkeypatch):
+    from reportsearch import store
     from reportsearch.ingest import DEFAULT_INDEX
     from reportsearch.store import ingest_command, rebuild_hint
 
-    assert rebuild_hint(DEFAULT_INDEX) == "run `python ingest.py` to rebuild it"
+    bundled = [{"doc": "qinshui-2023", "source": "data/qinshui-2023-government-work-report.txt"}]
+    monkeypatch.setattr(store, "recorded_reports", lambda folder: bundled)  # whatever index/ holds today
+    assert rebuild_hint(DEFAULT_INDEX) == "run `python ingest.py` to rebuild it"  # data/ is what it reads anyway
     assert ingest_command(DEFAULT_INDEX, "add PATH") == "`python ingest.py add PATH`"
     quoted = f"'{tmp_path}/my idx'"  # a folder with a space, quoted for the shell
     assert ingest_command(tmp_path / "my idx", "add PATH") == f"`python ingest.py add PATH --index-dir {quoted}`"
+
+
+def test_the_rebuild_hint_names_the_recorded_files_outside_data(tmp_path, monkeypatch):
+    """A plain `python ingest.py` rebuilds from data/ only, so an index holding a report from another file (added
+    with `ingest.py add reports/…`) is told to rebuild from every recorded file, as a command line gives them
+    (relative to the working folder, quoted); files in data/ alone keep the plain command."""
+    from reportsearch import store
+
+    monkeypatch.setattr(store, "PROJECT", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for name in ("data/a.txt", "reports/b 2024.txt"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    reports = [{"doc": "a", "source": "data/a.txt"}, {"doc": "b", "source": "reports/b 2024.txt"}]
+    assert store.rebuild_advice("idx", reports[:1]) == "run `python ingest.py --index-dir idx` to rebuild it"
+    assert store.rebuild_advice("idx", reports) == ("run `python ingest.py data/a.txt 'reports/b 2024.txt' "
+                                                    "--index-dir idx` to rebuild it")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # run from another folder: absolute paths
+    assert store.rebuild_advice("idx", reports[1:]) == (f"run `python ingest.py '{tmp_path}/reports/b 2024.txt' "
+                                                        f"--index-dir idx` to rebuild it")

@@ -105,7 +105,8 @@ def test_an_add_of_texts_the_index_holds_embeds_nothing_and_keeps_its_variant(li
     _, e = add([src / "a.txt"], index, "int8")
     (src / "c.txt").write_text(A, encoding="utf-8")  # another report, word for word the same as `a`
     r, fp32 = add([src / "c.txt"], index, "fp32")
-    assert r.added == ["c"] and r.embedded == fp32.texts == 0 and r.reused == every_vector(index)
+    # c's rows take a's vectors: each is reused once, and c's rows repeat a's texts
+    assert r.added == ["c"] and r.embedded == fp32.texts == 0 and r.reused == r.shared == every_vector(index) // 2
     assert load_index(index).manifest["backend"] == backend("int8") and made_by(index, e)
 
 

@@ -188,7 +188,8 @@ class OnnxEmbedder:
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(starts), desc="embedding", unit="batch")
+            # counted in texts (one model run each at the default batch_size=1), not in batches
+            bar = tqdm(total=len(encs), desc="embedding", unit="passage" if kind == "passage" else "text")
 
         def one(s: int):
             rows = order[s:s + self.batch_size]
@@ -199,9 +200,10 @@ class OnnxEmbedder:
             runs = self.passage_runs if kind == "passage" else 1
             if runs <= 1 or len(starts) <= 1:
                 for s in starts:
-                    yield one(s)
+                    done = one(s)
+                    yield done
                     if bar is not None:
-                        bar.update()
+                        bar.update(len(done[0]))
                 return
             pool = ThreadPoolExecutor(runs, thread_name_prefix="onnxruntime-passages")
             try:
@@ -214,7 +216,7 @@ class OnnxEmbedder:
                         ahead.append(pool.submit(one, nxt))
                     yield done
                     if bar is not None:
-                        bar.update()
+                        bar.update(len(done[0]))
             finally:  # an error, Ctrl-C or a consumer that stops early: the runs not started yet never start
                 pool.shutdown(wait=True, cancel_futures=True)
         finally:
