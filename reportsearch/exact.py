@@ -24,6 +24,8 @@ _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|「([^」]+)」|『([^』]+)
 _TERM = re.compile(r"[\u3400-\u9fff\uf900-\ufaffa-z0-9]{2,12}")
 # a number and its unit alone (`2000千瓦`, `1200mw`): the number is the term, the unit may be written otherwise
 _QUANTITY = re.compile(r"\d+(?:\.\d+)?(?:%s|%s)" % ("|".join(map(re.escape, UNITS)), _LATIN))
+_QUOTES = frozenset("“\"「『‘'")
+_TWO_DIGITS = re.compile(r"\d\d")  # every number asked for and every year has two digits in a row
 _ENDS = " \t\r\n?!。？！.,，;；:："
 # what matching ignores, in the term and in the text: spaces and punctuation (`优质·特色教育`, `13,710`)
 _NOT_MATCHED = re.compile(r"[^\w.%]")
@@ -70,14 +72,17 @@ def exact_terms(query: str, glossary: Mapping[str, Sequence[str]] | None = None)
                 forms += [plain(key.replace(word, t)) for t in terms]
         out[key] = Exact(query[a:b].strip(), tuple(dict.fromkeys(forms)), number, lone)
 
-    for m in _QUOTED.finditer(f):
-        g = next(i for i in range(1, 7) if m.group(i) is not None)
-        if plain(m.group(g)):
-            add(m.start(g), m.end(g))
-    years = question_years(f) if re.search(r"\d\d\s*年|\d{4}", f) else ()  # most questions name none
-    for m in _ASKED_NUMBER.finditer(f):
-        if not (len(m.group()) == 4 and int(m.group()) in years):
-            add(m.start(), m.end(), number=True)
+    if _QUOTES & set(f):  # most questions quote nothing and have no number: nothing to look for
+        for m in _QUOTED.finditer(f):
+            g = next(i for i in range(1, 7) if m.group(i) is not None)
+            if plain(m.group(g)):
+                add(m.start(g), m.end(g))
+    years: Sequence[int] = ()
+    if _TWO_DIGITS.search(f):
+        years = question_years(f)
+        for m in _ASKED_NUMBER.finditer(f):
+            if not (len(m.group()) == 4 and int(m.group()) in years):
+                add(m.start(), m.end(), number=True)
     t = f.strip(_ENDS)
     if (_TERM.fullmatch(t) and strip_question_words(t) == t and not is_relative_time_word(t) and not years
             and not set(t) <= FUNCTION_CHARS and not _QUANTITY.fullmatch(t)):
