@@ -58,9 +58,11 @@ DEFAULT_INDEX = PROJECT / "index"
 
 def ingest_command(folder: Path | str, args: str = "") -> str:
     """`python ingest.py [ARGS] [--index-dir FOLDER]`: the command for this index folder (the default one is
-    left out)."""
+    left out), run from where the user is."""
     where = "" if Path(folder).resolve() == DEFAULT_INDEX else f" --index-dir {shlex.quote(str(folder))}"
-    return f"`python ingest.py{' ' + args if args else ''}{where}`"
+    # from another working folder, the script by its full path (the paths in ARGS and FOLDER are the user's own)
+    script = "ingest.py" if Path.cwd().resolve() == PROJECT.resolve() else shlex.quote(str(PROJECT / "ingest.py"))
+    return f"`python {script}{' ' + args if args else ''}{where}`"
 
 
 def rebuild_hint(folder: Path | str) -> str:
@@ -286,6 +288,17 @@ def manifest_version(folder: Path) -> int | None:
     """The version a folder's manifest announces (None while it is missing or unreadable, e.g. mid-swap)."""
     try:
         return int(json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8")).get("version", 0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def manifest_identity(folder: Path) -> tuple[int, str | None] | None:
+    """(version, the manifest's own SHA-256) a folder's manifest announces: the SHA-256 tells two writes apart
+    that share a version (an index deleted and built again starts at 1 again); None while it is missing or
+    unreadable."""
+    try:
+        m = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+        return int(m.get("version", 0)), m.get("manifest_sha256")
     except (OSError, ValueError, TypeError, AttributeError):
         return None
 

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from ..store import manifest_version
+from ..store import manifest_identity
 
 log = logging.getLogger("reportsearch")
 
@@ -15,7 +15,7 @@ POLL_SECONDS = 1.0
 
 
 class IndexWatcher:
-    """Polls `index_dir/manifest.json`; when a higher version appears, loads it and hands it to `on_swap`.
+    """Polls `index_dir/manifest.json`; when another manifest appears, loads it and hands it to `on_swap`.
 
     Polling (not inotify) because the index folder itself is replaced by a rename on every write, which
     inotify watches do not follow. A version that fails to verify or load is logged and skipped; the
@@ -26,7 +26,7 @@ class IndexWatcher:
                  on_swap: Callable[[object], None], poll: float = POLL_SECONDS):
         self.index_dir = Path(index_dir)
         self.current, self.load, self.on_swap, self.poll = current, load, on_swap, poll
-        self.failed: int | None = None
+        self.failed: tuple | None = None  # the manifest (version, SHA-256) that did not load
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="index-watcher", daemon=True)
 
@@ -39,15 +39,22 @@ class IndexWatcher:
         self._thread.join(timeout=5)
 
     def check(self) -> bool:
-        """One poll: True when a new version was swapped in."""
-        version = manifest_version(self.index_dir)
-        have = getattr(self.current(), "version", 0)
-        if version is None or version <= have or version == self.failed:
+        """One poll: True when a new version was swapped in. New: a manifest other than the one being served
+        (its SHA-256), whatever its version: an index deleted and built again, or rebuilt over a manifest that did
+        not read, starts again at version 1 (a higher version alone was new, and such an index was never served)."""
+        found = manifest_identity(self.index_dir)
+        if found is None or found == self.failed:
+            return False
+        version, digest = found
+        current = self.current()
+        have = getattr(current, "version", 0)
+        serving = (getattr(getattr(current, "store", None), "manifest", None) or {}).get("manifest_sha256")
+        if (digest == serving) if serving and digest else version <= have:
             return False
         try:
             engine = self.load(self.index_dir)
         except Exception as e:  # a damaged or half-written version must never take the service down
-            self.failed = version
+            self.failed = found
             log.warning("index version %s in %s was not loaded, still serving version %s: %s",
                         version, self.index_dir, have, e)
             return False
