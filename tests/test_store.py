@@ -244,6 +244,7 @@ def test_the_rebuild_hint_names_the_recorded_files_outside_data(tmp_path, monkey
     assert store.rebuild_advice("idx", reports) == ("run `python ingest.py data/a.txt 'reports/b 2024.txt' "
                                                     "--index-dir idx` to rebuild it")
     (tmp_path / "elsewhere").mkdir()
-    monkeypatch.chdir(tmp_path / "elsewhere")  # run from another folder: absolute paths
-    assert store.rebuild_advice("idx", reports[1:]) == (f"run `python ingest.py '{tmp_path}/reports/b 2024.txt' "
-                                                        f"--index-dir idx` to rebuild it")
+    monkeypatch.chdir(tmp_path / "elsewhere")  # run from another folder: absolute paths, the script's too
+    assert store.rebuild_advice("idx", reports[1:]) == (f"run `python {tmp_path}/ingest.py "
+                                                        f"'{tmp_path}/reports/b 2024.txt' --index-dir idx` to "
+                                                        "rebuild it")
