@@ -13,7 +13,6 @@ from ..engine import MAX_TOP_K, MODES, check_top_k
 from ..errors import QueryError, ReportSearchError, ServiceLimitError
 
 log = logging.getLogger(__name__)
-STAFF_PATHS = ("/staff", "/api/staff/")  # the staff view's paths (web/staff.py): 404 while it is off
 DEFAULT_K, DEFAULT_MODE = "5", "hybrid"  # also what an empty `k=` or `mode=` means (HTML forms send empty fields)
 
 
@@ -347,13 +346,8 @@ def create_api(service) -> FastAPI:
     def not_found(request: Request):
         """A path of the API or of the staff view that does not exist: 404 in the API's own JSON (the page mounted
         at / answered Gradio's `{"detail": "Not Found"}`). The page's own paths stay Gradio's."""
-        path = request.url.path
-        if path.startswith(STAFF_PATHS):  # a public site says nothing of a staff view, on or off
-            message = f"no such path {path[:100]!r}"
-        else:
-            message = (f"no such path {path[:100]!r}: the API's paths are listed in /api/openapi.json "
-                       "(/api/search, /api/compare, /api/health, /api/passages/<id>, /api/figures.csv)")
-        return _problem(message, 404)
+        return _problem(f"no such path {request.url.path[:100]!r}: the API's paths are listed in /api/openapi.json "
+                        "(/api/search, /api/compare, /api/health, /api/passages/<id>, /api/figures.csv)", 404)
 
     # after every route of the API and the staff view, before the page that server.create_app mounts at /
     for path in ("/api/{rest:path}", "/staff", "/staff/{rest:path}"):

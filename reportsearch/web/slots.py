@@ -13,8 +13,8 @@ WAIT_TIMEOUT = 10.0  # seconds a search may wait for a slot
 
 
 def counted(n: int, noun: str) -> str:
-    """`1 search`, `2 searches`, `0 days`: a count and its noun, in the singular for one."""
-    return f"{n} {noun if n == 1 else noun + ('es' if noun.endswith(('s', 'sh', 'ch', 'x')) else 's')}"
+    """`1 search`, `2 searches`, `12,345 passages`: a count and its noun, in the singular for one."""
+    return f"{n:,} {noun if n == 1 else noun + ('es' if noun.endswith(('s', 'sh', 'ch', 'x')) else 's')}"
 
 
 class SearchSlots:
