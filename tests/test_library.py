@@ -314,6 +314,45 @@ def test_the_drop_check_reads_an_older_manifest_and_knows_a_file_under_a_new_doc
     assert [x["doc"] for x in r.manifest["reports"]] == ["qinshui-2024"]
 
 
+def test_a_rebuild_from_the_files_keeps_the_metadata_a_report_was_added_with(lib, caplog):
+    """A report whose text gives no year, region or title, added with --region/--year/--title, became doc
+    `plan` with none of them when the library was rebuilt from its files (the repair a damaged index's error
+    asks for): the drop check let it through by its SHA-256. A file the index records takes its report's recorded
+    metadata as fallbacks, in a rebuild and in another `add`; what the command line gives still wins."""
+    from conftest import REPORT_A
+
+    src, index = lib
+    plan = src / "plan.txt"
+    plan.write_text(REPORT_A, encoding="utf-8")
+    add([src / "b.txt"], index)
+    given = dict(region="阳城县", year=2025, title="阳城县2025年政府工作报告")
+    ingest_paths([plan], index, rebuild=False, embedder=CountingEmbedder(), progress=False, **given)
+    keep = ("doc", "title", "year", "region", "sha256", "passages", "source")
+
+    def recorded():
+        store = load_index(index)
+        return ({r["doc"]: {k: r.get(k) for k in keep} for r in store.manifest["reports"]},
+                {d: store.documents[d]["meta"].get("doc_title") for d in store.documents})
+
+    before = recorded()
+    plan_record = before[0]["yangcheng-2025"]
+    assert {k: plan_record[k] for k in ("title", "year", "region", "source")} == {
+        "title": "阳城县2025年政府工作报告", "year": 2025, "region": "阳城县", "source": "plan.txt"}
+    caplog.clear()
+    r, _ = add([src / "b.txt", plan], index, rebuild=True)  # the rebuild from the files, no fallbacks given
+    assert r.unchanged == ["b", "yangcheng-2025"] and recorded() == before
+    assert "plan.txt" not in caplog.text  # no warning that it has no year or region
+    damage(index)  # the repair a damaged index asks for reads the manifest leniently
+    r, _ = add([src / "b.txt", plan], index, rebuild=True)
+    assert sorted(r.added) == ["b", "yangcheng-2025"] and recorded() == before  # added: the index did not load
+    r, _ = add([plan], index)  # another `add` of the same file: the same report, unchanged
+    assert r.unchanged == ["yangcheng-2025"] and r.added == [] and recorded() == before
+    r = ingest_paths([plan], index, rebuild=True, embedder=CountingEmbedder(), progress=False, year=2026,
+                     drop_others=True)  # the command line wins; what it does not give still comes from the record
+    assert [(x["doc"], x["year"], x["region"], x["title"]) for x in r.manifest["reports"]] == [
+        ("yangcheng-2026", 2026, "阳城县", "阳城县2026年政府工作报告")]  # not the title that names 2025
+
+
 def test_an_index_whose_manifest_no_longer_reads_can_be_rebuilt(lib):
     """A manifest that is not JSON any more used to leave the index stuck: loading said to rebuild, and the
     rebuild refused the folder as not made by this tool. The folder holds only an index's own files, so the
