@@ -87,6 +87,19 @@ def real_index(tmp_path_factory, real_embedder):
     return d
 
 
+def fake_engine(root: Path, name: str, text: str):
+    """A SearchEngine over one report `text`, written as `root/data/NAME` and indexed into `root/index` with the
+    FakeEmbedder (fast tests of what lies around the model)."""
+    from reportsearch.engine import SearchEngine
+    from reportsearch.ingest import build_index
+
+    report = root / "data" / name
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(text, encoding="utf-8")
+    build_index([report], index_dir=root / "index", embedder=FakeEmbedder(), progress=False)
+    return SearchEngine.load(root / "index", embedder=FakeEmbedder())
+
+
 def index_with_copies(real_index, root: Path, copies: dict[str, str], embedder):
     """A copy of the real index under `root`, with report texts `copies` (file name -> text) added to it;
     returns (index folder, the add's UpdateResult)."""

@@ -7,7 +7,7 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import FakeEmbedder
+from conftest import FakeEmbedder, fake_engine
 from reportsearch.engine import SearchEngine
 from reportsearch.ingest import build_index
 from reportsearch.web.fastpath import SearchFastPath, ThreadPool
@@ -15,14 +15,10 @@ from reportsearch.web.fastpath import SearchFastPath, ThreadPool
 
 @pytest.fixture(scope="module")
 def small_engine(tmp_path_factory):
-    d = tmp_path_factory.mktemp("fastpath")
-    report = d / "data" / "qinshui-2023.txt"
-    report.parent.mkdir()
-    report.write_text("一、回顾\n\n（一）民生\n\n坚持教育优先，完成桃园小学主体。新建5G基站300个。\n\n"
-                      "（二）健康\n\n建设健康沁水。加快大医院建设，力争投入使用。\n\n"
-                      "二、今年安排\n\n解决停车难，新增停车位1200个。扩大家庭医生签约覆盖率。", encoding="utf-8")
-    build_index([report], index_dir=d / "index", embedder=FakeEmbedder(), progress=False)
-    return SearchEngine.load(d / "index", embedder=FakeEmbedder())
+    return fake_engine(tmp_path_factory.mktemp("fastpath"), "qinshui-2023.txt",
+                       "一、回顾\n\n（一）民生\n\n坚持教育优先，完成桃园小学主体。新建5G基站300个。\n\n"
+                       "（二）健康\n\n建设健康沁水。加快大医院建设，力争投入使用。\n\n"
+                       "二、今年安排\n\n解决停车难，新增停车位1200个。扩大家庭医生签约覆盖率。")
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from conftest import FakeEmbedder
+from conftest import FakeEmbedder, fake_engine
 from reportsearch.engine import SearchEngine
 from reportsearch.ingest import build_index
 from reportsearch.records import Answer, Hit, SearchResponse
@@ -110,14 +110,10 @@ def test_the_text_output_names_the_report_of_each_hit():
 # ---------------------------------------------------------------- render_results
 @pytest.fixture(scope="module")
 def small_engine(tmp_path_factory):
-    d = tmp_path_factory.mktemp("render")
-    report = d / "data" / "evil.txt"
-    report.parent.mkdir()
-    report.write_text("一、回顾\n\n（一）民生\n\n坚持教育优先。" + HOSTILE + "完成桃园小学主体。\n\n"
-                      "建设健康沁水。加快大医院建设<b>加粗</b>，力争投入使用。\n\n"
-                      "提高公卫水平。扩大家庭医生签约“覆盖率”&其他。", encoding="utf-8")
-    build_index([report], index_dir=d / "index", embedder=FakeEmbedder(), progress=False)
-    return SearchEngine.load(d / "index", embedder=FakeEmbedder())
+    return fake_engine(tmp_path_factory.mktemp("render"), "evil.txt",
+                       "一、回顾\n\n（一）民生\n\n坚持教育优先。" + HOSTILE + "完成桃园小学主体。\n\n"
+                       "建设健康沁水。加快大医院建设<b>加粗</b>，力争投入使用。\n\n"
+                       "提高公卫水平。扩大家庭医生签约“覆盖率”&其他。")
 
 
 def _hit(engine, i, rank):

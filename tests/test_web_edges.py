@@ -6,9 +6,7 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import ROOT, FakeEmbedder
-from reportsearch.engine import SearchEngine
-from reportsearch.ingest import build_index
+from conftest import ROOT, fake_engine
 
 TOKEN = "edge-test-staff-token-0123456789"
 STAFF_PATHS = ["/staff", "/staff/staff.js", "/staff/staff.css", "/api/staff/summary", "/api/staff/summary.csv"]
@@ -17,13 +15,9 @@ OTHER_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 
 @pytest.fixture(scope="module")
 def small_engine(tmp_path_factory):
-    d = tmp_path_factory.mktemp("edges")
-    report = d / "data" / "qinshui-2023.txt"
-    report.parent.mkdir()
-    report.write_text("一、回顾\n\n（一）民生\n\n坚持教育优先，完成桃园小学主体。新建5G基站300个。\n\n"
-                      "二、今年安排\n\n解决停车难，新增停车位1200个。扩大家庭医生签约覆盖率。", encoding="utf-8")
-    build_index([report], index_dir=d / "index", embedder=FakeEmbedder(), progress=False)
-    return SearchEngine.load(d / "index", embedder=FakeEmbedder())
+    return fake_engine(tmp_path_factory.mktemp("edges"), "qinshui-2023.txt",
+                       "一、回顾\n\n（一）民生\n\n坚持教育优先，完成桃园小学主体。新建5G基站300个。\n\n"
+                       "二、今年安排\n\n解决停车难，新增停车位1200个。扩大家庭医生签约覆盖率。")
 
 
 def _client(engine, staff_token=None, fast=True):
