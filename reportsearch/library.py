@@ -20,8 +20,8 @@ from .embedders import Embedder, encode_spans_alone
 from .errors import IndexMismatchError, IndexMissingError, InputError
 from .keyword import KeywordIndex
 from .records import Passage
-from .store import (IndexStore, check_index_dir, ingest_command, load_index, lost_files, recorded_reports,
-                    shown_path, source_files, write_index)
+from .store import (IndexStore, check_index_dir, ingest_command, keeping_command, load_index, recorded_reports,
+                    shown_path, write_index)
 
 log = logging.getLogger(__name__)
 
@@ -171,11 +171,8 @@ def _refuse_to_drop(index_dir: Path, current: IndexStore | None, add: Sequence[P
     if dropped:
         dropped = newest_first(dropped)
         given = list(dict.fromkeys(Path(r.path) for r in add if r.path))
-        found, lost = source_files(dropped)  # their files as the manifest recorded them, where still there
-        shown = [shown_path(p) for p in dict.fromkeys(given + found)]
-        keep = ingest_command(index_dir, " ".join(shown + ["PATH"] * len(lost)))
-        if lost:
-            keep += f", {'PATH being' if len(lost) == 1 else 'the PATHs being'} {lost_files(lost)}"
+        keep, lost = keeping_command(index_dir, given, dropped)  # their files as the manifest recorded them
+        keep += f", {lost}" if lost else ""
         without = " ".join(shown_path(p) for p in given) or "[PATH ...]"
         raise InputError(f"{index_dir}/ also holds {', '.join(r['doc'] for r in dropped)}, which a "
                          f"rebuild from these files would drop: give their files too ({keep}), use "

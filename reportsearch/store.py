@@ -90,16 +90,24 @@ def rebuild_advice(folder: Path | str, reports: list[dict]) -> str:
     default = PROJECT / "data"  # what `ingest.py` reads without paths (ingest.DEFAULT_DATA)
     if not lost and all(f.is_relative_to(default) for f in found):
         return f"run {ingest_command(folder)} to rebuild it"
-    shown = " ".join(shown_path(f) for f in dict.fromkeys(found))
+    command, note = keeping_command(folder, [], reports)
     if not lost:
-        return f"run {ingest_command(folder, shown)} to rebuild it"
-    paths = " ".join(["PATH"] * len(lost))
-    advice = (f"run {ingest_command(folder, (shown + ' ' + paths).strip())} to rebuild it, "
-              f"{'PATH being' if len(lost) == 1 else 'the PATHs being'} {lost_files(lost)}")
+        return f"run {command} to rebuild it"
+    advice = f"run {command} to rebuild it, {note}"
     if found:
+        shown = " ".join(shown_path(f) for f in dict.fromkeys(found))
         advice += (f"; or run {ingest_command(folder, shown + ' --drop-others')} to rebuild it without "
                    f"{', '.join(r['doc'] for r in lost)}")
     return advice
+
+
+def keeping_command(folder: Path | str, given: list[Path], reports: list[dict]) -> tuple[str, str]:
+    """(the rebuild from the `given` files and the recorded files of `reports` (manifest entries), a PATH for each
+    report whose file is not there; "" or `PATH being the file of …` naming those)."""
+    found, lost = source_files(reports)
+    shown = [shown_path(p) for p in dict.fromkeys([*given, *found])]
+    command = ingest_command(folder, " ".join(shown + ["PATH"] * len(lost)))
+    return command, (f"{'PATH being' if len(lost) == 1 else 'the PATHs being'} {lost_files(lost)}" if lost else "")
 
 
 def source_file(source: object) -> Path | None:
