@@ -44,9 +44,13 @@ class Exact:
     lone: bool = False
 
 
+def _a_year(number: str, years: Sequence[int]) -> bool:
+    return len(number) == 4 and int(number) in years
+
+
 def numbers(folded: str, years: Sequence[int] = ()) -> list[str]:
     """The numbers of a folded text that are not one of `years` (`13710`, `999.9`; `2023` when 2023 is a year)."""
-    return [m.group() for m in NUMBER.finditer(folded) if not (len(m.group()) == 4 and int(m.group()) in years)]
+    return [m.group() for m in NUMBER.finditer(folded) if not _a_year(m.group(), years)]
 
 
 def plain(folded: str) -> str:
@@ -74,14 +78,14 @@ def exact_terms(query: str, glossary: Mapping[str, Sequence[str]] | None = None)
 
     if _QUOTES & set(f):  # most questions quote nothing and have no number: nothing to look for
         for m in _QUOTED.finditer(f):
-            g = next(i for i in range(1, 7) if m.group(i) is not None)
+            g = m.lastindex  # the one group of the six that matched
             if plain(m.group(g)):
                 add(m.start(g), m.end(g))
     years: Sequence[int] = ()
     if _TWO_DIGITS.search(f):
         years = question_years(f)
         for m in _ASKED_NUMBER.finditer(f):
-            if not (len(m.group()) == 4 and int(m.group()) in years):
+            if not _a_year(m.group(), years):
                 add(m.start(), m.end(), number=True)
     t = f.strip(_ENDS)
     if (_TERM.fullmatch(t) and strip_question_words(t) == t and not is_relative_time_word(t) and not years
