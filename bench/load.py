@@ -7,7 +7,9 @@ Without --url it starts `python serve.py` on a free loopback port and stops it a
 cache is off there unless --cache (every request is then a real search), and --threads sets onnxruntime's
 query threads. Every request of a run asks a distinct question where the question set allows. Traffic goes
 to 127.0.0.1 only; the loops are bounded and stop by themselves. Exits non-zero on any error. The clients
-speak HTTP/1.1 over raw sockets (`RawConnection`) unless --client http.client.
+speak HTTP/1.1 over raw sockets (`RawConnection`) unless --client http.client, or --client wrk: the same
+requests from wrk, a load generator written in C (Debian package `wrk`), whose CPU a request is a small fraction
+of the Python clients' (they all share the server's two cores).
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import argparse
 import http.client
 import json
 import os
+import resource
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -143,7 +148,89 @@ class StdlibConnection:
         self.conn.close()
 
 
-CLIENTS = {"raw": RawConnection, "http.client": StdlibConnection}
+CLIENTS = {"raw": RawConnection, "http.client": StdlibConnection, "wrk": None}  # wrk: run_wrk
+
+# wrk's script: connection c (one a wrk thread) sends PATHS[c] in order, one request at a time, checks each answer
+# as run_load does (a 200 holding "results"; a failed one is printed), and once it has them all says so and stops
+WRK_SCRIPT = """
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+function init(args)
+  mine = PATHS[id]
+  sent, got = 0, 0
+end
+function request()
+  sent = sent + 1
+  return wrk.format("GET", mine[((sent - 1) % #mine) + 1])
+end
+function response(status, headers, body)
+  got = got + 1
+  if status ~= 200 or not body:find('"results"', 1, true) then
+    io.write("WRKBAD " .. status .. " " .. mine[((got - 1) % #mine) + 1] .. "\\n")
+  end
+  if got == #mine then
+    io.write("WRKDONE\\n")
+    wrk.thread:stop()
+  end
+  io.stdout:flush()
+end
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do n = n + t:get("got") end
+  local e = summary.errors
+  io.write(string.format('WRKJSON {"n": %d, "p50_us": %d, "p95_us": %d, "max_us": %d, "socket_errors": %d}\\n',
+    n, latency:percentile(50), latency:percentile(95), latency.max, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def run_wrk(base: str, queries: list[str], clients: int = 8, requests: int = 25, offset: int = 0,
+            limit_s: float = 300) -> dict:
+    """`run_load`'s load (the same questions to the same clients in the same order, each client's connection
+    kept open) sent by wrk, one thread and connection a client; the same figures back. Latency percentiles are
+    wrk's (the value at that rank, to the microsecond); the wall time runs from wrk's start until every client
+    has its `requests` answers; `client_cpu_ms` is wrk's CPU (user + system) a request."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("error: --client wrk needs wrk on the PATH (Debian: apt-get install wrk)")
+    paths = [["/api/search?" + urllib.parse.urlencode({"q": queries[(offset + c * requests + i) % len(queries)],
+                                                        "k": 5}) for i in range(requests)] for c in range(clients)]
+    # URL-encoded paths hold no quote or backslash: each goes into the Lua script as a plain string
+    script = "PATHS = {" + ",".join("{" + ",".join(f'"{p}"' for p in ps) + "}" for ps in paths) + "}\n"
+    errors: list[str] = []
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-wrk-") as f:
+        f.write(script + WRK_SCRIPT)
+        f.flush()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(["wrk", f"-t{clients}", f"-c{clients}", f"-d{int(limit_s)}s", "--timeout", "60s",
+                                 "-s", f.name, base], stdout=subprocess.PIPE, text=True)
+        finished, wall, summary = 0, None, None
+        for line in proc.stdout:
+            if line.startswith("WRKDONE"):
+                finished += 1
+                if finished == clients:
+                    wall = time.perf_counter() - t0
+                    proc.send_signal(signal.SIGINT)  # wrk then prints its summary and runs done()
+            elif line.startswith("WRKBAD "):
+                status, path = line.split()[1:3]
+                errors.append(f"status {status} or no results: {path}")
+            elif line.startswith("WRKJSON "):
+                summary = json.loads(line.split(" ", 1)[1])
+        proc.wait()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if summary is None:
+        raise RuntimeError(f"wrk printed no summary (exit status {proc.returncode})")
+    wall = wall if wall is not None else time.perf_counter() - t0
+    n = summary["n"]
+    errors += [f"{summary['socket_errors']} socket errors"] * bool(summary["socket_errors"])
+    errors += [f"{clients * requests - n} requests unanswered in {limit_s:g} s"] * (n < clients * requests)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {"n": n, "wall": wall, "rps": n / wall, "errors": errors, "p50": summary["p50_us"] / 1000,
+            "p95": summary["p95_us"] / 1000, "max": summary["max_us"] / 1000,
+            "client_cpu_ms": 1000 * cpu / max(1, n)}
 
 
 def run_load(base: str, queries: list[str], clients: int = 8, requests: int = 25, offset: int = 0,
@@ -153,8 +240,12 @@ def run_load(base: str, queries: list[str], clients: int = 8, requests: int = 25
     Each client keeps its connection open between requests, as browsers and HTTP libraries do (`keepalive`);
     without it every request opens a new connection. A response counts when it is a 200 whose JSON has
     `results`. The clients run on the same cores as the server, so their own CPU per request
-    (`client_cpu_ms`) is reported: it is taken from the server's budget. `client`: "raw" (`RawConnection`) or
-    "http.client"."""
+    (`client_cpu_ms`) is reported: it is taken from the server's budget. `client`: "raw" (`RawConnection`),
+    "http.client", or "wrk" (`run_wrk`: one wrk process, its own CPU counted the same way)."""
+    if client == "wrk":
+        if not keepalive:
+            raise ValueError("the wrk load keeps each client's connection open")
+        return run_wrk(base, queries, clients, requests, offset)
     lat: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -216,7 +307,8 @@ def main() -> int:
     ap.add_argument("--new-connections", action="store_true",
                     help="open a new connection for every request instead of keeping each client's open")
     ap.add_argument("--client", choices=sorted(CLIENTS), default="raw",
-                    help="the clients' HTTP code: a lean raw-socket client (default) or Python's http.client")
+                    help="the clients' HTTP code: a lean raw-socket client (default), Python's http.client, or wrk "
+                         "(a C load generator: apt-get install wrk)")
     args = ap.parse_args()
     proc, base = (None, args.url) if args.url else start_server(args.index_dir, args.cache, args.threads)
     try:

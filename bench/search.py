@@ -11,8 +11,9 @@ per round, between blocks seconds apart, and its median over the rounds is repor
 the medians over rounds is printed beside it. The HTTP ratio divides each load's p50 by the in-process single
 search measured just before and just after that load (no server running then; every question, after 16
 untimed searches), and also by the single search of the in-process rounds. The HTTP clients are
-bench/load.py's lean raw-socket ones, and one load runs on Python's http.client as well (the clients' CPU is
-taken from the server's two cores; it is reported).
+bench/load.py's lean raw-socket ones, one load runs on Python's http.client as well, and one on wrk, a load
+generator written in C, when it is installed (`apt-get install wrk`): the clients' CPU is taken from the server's
+two cores, and it is reported.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -178,7 +180,12 @@ def main() -> None:
                     ("no query cache, a new connection per request", False, False, "raw"),
                     ("no query cache, connections kept open, the clients on Python's http.client", False, True,
                      "http.client"),
+                    ("no query cache, connections kept open, the clients in C (wrk, one thread a client)", False, True,
+                     "wrk"),
                     ("cached query vectors (repeats hit), connections kept open", True, True, "raw"))
+        if shutil.which("wrk") is None:
+            print("(no wrk on the PATH: its load is left out; apt-get install wrk)")
+            variants = tuple(v for v in variants if v[3] != "wrk")
         block = queries  # the rounds' questions, ~2 s
         first, before = single_block(engine, block), single_block(engine, block)
         print(f"in-process single hybrid search p50, two blocks back to back with no server running (how far "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -81,3 +82,17 @@ def test_run_load_counts_every_answer_that_is_not_a_200_with_results(server, cli
     assert sorted("q=bad" in e for e in r["errors"]) == [False, False, True, True]
     r = run_load(base, ["教育"], clients=1, requests=3, keepalive=False, client=client)
     assert r["n"] == 3 and not r["errors"] and r["client_cpu_ms"] > 0
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk; CI installs it)")
+def test_the_wrk_load_asks_and_counts_as_run_load_does(server):
+    """bench/load.py's wrk load: each client's questions in order on its own connection, a 400 and a 200 without
+    `results` counted as errors by path, a server's `Connection: close` followed by a new connection."""
+    base = f"http://127.0.0.1:{server}"
+    r = run_load(base, ["教育", "bad", "noresults", "close"], clients=2, requests=4, client="wrk")
+    assert r["n"] == 8 and len(r["errors"]) == 4
+    assert sorted("q=bad" in e for e in r["errors"]) == [False, False, True, True]
+    assert all(e.startswith(("status 400", "status 200")) for e in r["errors"])
+    assert 0 < r["p50"] <= r["p95"] <= r["max"] and r["rps"] > 0 and r["client_cpu_ms"] > 0
+    with pytest.raises(ValueError):
+        run_load(base, ["教育"], clients=1, requests=1, keepalive=False, client="wrk")
