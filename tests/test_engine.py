@@ -240,7 +240,10 @@ def test_results_without_the_exact_term_say_so(engine):
     for q, term, shown in cases:
         for mode in ("hybrid", "semantic", "keyword"):
             hits = engine.search(q, mode=mode).results
-            assert hits[0].missing == (), (q, mode)
+            # hybrid and keyword put the passage holding the term first; meaning alone finds it among the five,
+            # first on AVX2 cores and second for `13710` on AVX-512 VNNI ones, whose int8 kernels round otherwise
+            # (the tag then says which one to read)
+            assert hits[0].missing == () if mode != "semantic" else any(h.missing == () for h in hits), (q, mode)
             for h in hits:
                 held = term in fold(h.passage.text + "".join(h.passage.section)).replace(" ", "")
                 assert h.missing == (() if held else (shown,)), (q, mode, h.passage.text)
