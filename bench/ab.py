@@ -2,7 +2,7 @@
 
     python bench/ab.py [--rounds 6] [--a CHECKOUT] [--b CHECKOUT] [--a-args "..."] [--b-args "..."]
                        [--clients 8] [--requests 25] [--index-dir index] [--new-connections]
-                       [--client raw|http.client]
+                       [--client raw|http.client|wrk]
 
 Each side is `python CHECKOUT/serve.py` (default: this checkout for both) with its own extra options, e.g. an
 older commit (`git worktree add /tmp/old HEAD~1`) against this one, or `--a-args "--search-slots 2" --b-args

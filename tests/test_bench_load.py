@@ -6,6 +6,7 @@ import json
 import shutil
 import sys
 import threading
+from urllib.parse import parse_qs, urlsplit
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -18,8 +19,10 @@ from load import RawConnection, StdlibConnection, run_load  # noqa: E402
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive unless a response says otherwise
+    seen: list[tuple[int, str]] = []  # (the client's port, so its connection; the path) of every request
 
     def do_GET(self):  # noqa: N802 - the stdlib's name
+        self.seen.append((self.client_address[1], self.path))
         close = "close" in self.path
         status = 400 if "bad" in self.path else 200
         answer = {"path": self.path, "results": [] if status == 200 else None,
@@ -86,13 +89,19 @@ def test_run_load_counts_every_answer_that_is_not_a_200_with_results(server, cli
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk; CI installs it)")
 def test_the_wrk_load_asks_and_counts_as_run_load_does(server):
-    """bench/load.py's wrk load: each client's questions in order on its own connection, a 400 and a 200 without
-    `results` counted as errors by path, a server's `Connection: close` followed by a new connection."""
+    """bench/load.py's wrk load: each client's questions in order on its own connection (a new one after the
+    server's `Connection: close`), each 400 and each 200 without `results` an error naming its question."""
     base = f"http://127.0.0.1:{server}"
-    r = run_load(base, ["教育", "bad", "noresults", "close"], clients=2, requests=4, client="wrk")
-    assert r["n"] == 8 and len(r["errors"]) == 4
-    assert sorted("q=bad" in e for e in r["errors"]) == [False, False, True, True]
-    assert all(e.startswith(("status 400", "status 200")) for e in r["errors"])
-    assert 0 < r["p50"] <= r["p95"] <= r["max"] and r["rps"] > 0 and r["client_cpu_ms"] > 0
+    qs = ["a0", "bad0", "close0", "noresults0", "b1", "bad1", "close1", "noresults1"]
+    _Handler.seen.clear()
+    r = run_load(base, qs, clients=2, requests=4, client="wrk")
+    assert r["n"] == 8 and 0 < r["p50"] <= r["p95"] <= r["max"] and r["rps"] > 0 and r["client_cpu_ms"] > 0
+    errors = sorted((e.split()[1], parse_qs(urlsplit(e.split()[-1]).query)["q"][0]) for e in r["errors"])
+    assert errors == [("200", "noresults0"), ("200", "noresults1"), ("400", "bad0"), ("400", "bad1")]
+    asked: dict[int, list[str]] = {}
+    for port, path in _Handler.seen:
+        asked.setdefault(port, []).append(parse_qs(urlsplit(path).query)["q"][0])
+    assert sorted(asked.values()) == [["a0", "bad0", "close0"], ["b1", "bad1", "close1"], ["noresults0"],
+                                      ["noresults1"]]
     with pytest.raises(ValueError):
-        run_load(base, ["教育"], clients=1, requests=1, keepalive=False, client="wrk")
+        run_load(base, ["a0"], clients=1, requests=1, keepalive=False, client="wrk")
