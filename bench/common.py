@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import resource
 import statistics
 import sys
@@ -33,3 +34,11 @@ def peak_rss_mb() -> float:
 
 def med(xs):
     return statistics.median(xs)
+
+
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a count of rounds or loads)."""
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n

@@ -9,8 +9,9 @@ Variants are timed in one run, in rounds: each round runs every variant over one
 an order rotated every round. This machine's speed drifts by 15% and more within a minute, so a ratio is taken
 per round, between blocks seconds apart, and its median over the rounds is reported ("paired"); the ratio of
 the medians over rounds is printed beside it. The HTTP ratio is paired the same way: each HTTP variant's
-server takes `--http-rounds` loads, each load's p50 is divided by the in-process single search measured just
-before and just after it (the server idle then; every question, after 16 untimed searches), and the median of
+server is warmed with every question once, then takes `--http-rounds` loads, each load's p50 divided by the
+in-process single search measured just before and just after it (beside the idle server, 0.3 s after its last
+answer; every question, after 16 untimed searches), and the median of
 those ratios is reported with their range (one load, as before 1 Dec, moved by ±10% with this divisor alone);
 the median p50 is also divided by the single search of the in-process rounds. The HTTP clients are
 bench/load.py's lean raw-socket ones, one load runs on Python's http.client as well, and one on wrk, a load
@@ -30,7 +31,7 @@ import tempfile
 import threading
 import time
 
-from common import ROOT, med, peak_rss_mb, percentile, timed
+from common import ROOT, at_least_one, med, peak_rss_mb, percentile, timed
 from load import questions, rss_mb, run_load, start_server, stop_server
 
 from reportsearch.engine import MODES, SearchEngine
@@ -93,6 +94,13 @@ def single_block(engine: SearchEngine, queries: list[str], warm: int = 16) -> fl
     return percentile([timed(plain.search, q)[0] for q in queries], 50)
 
 
+def divisor_block(engine: SearchEngine, queries: list[str]) -> float:
+    """`single_block` beside an idle server, once the query log's writer has committed the load's last rows
+    (it waits 0.2 s after a row for more) and the server's threads are asleep."""
+    time.sleep(0.3)
+    return single_block(engine, queries)
+
+
 def threads_in_process(engine: SearchEngine, queries: list[str], clients: int, requests: int) -> dict:
     """The HTTP load's shape without HTTP: `clients` threads, each running `requests` distinct searches back to
     back on one engine (cache off). What is left of the HTTP ratio here is the cores' sharing itself."""
@@ -144,7 +152,7 @@ def main() -> None:
     ap.add_argument("--index-dir", default=str(ROOT / "index"))
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--requests", type=int, default=25)
-    ap.add_argument("--http-rounds", type=int, default=5,
+    ap.add_argument("--http-rounds", type=at_least_one, default=5,
                     help="loads per HTTP variant, each between two lone-search blocks (ratio: their median)")
     ap.add_argument("--skip-load", action="store_true")
     ap.add_argument("--skip-ingest", action="store_true")
@@ -192,9 +200,9 @@ def main() -> None:
             print("(no wrk on the PATH: its load is left out; apt-get install wrk)")
             variants = tuple(v for v in variants if v[3] != "wrk")
         block = queries  # the rounds' questions, ~2 s
-        first, before = single_block(engine, block), single_block(engine, block)
+        first, second = single_block(engine, block), single_block(engine, block)
         print(f"in-process single hybrid search p50, two blocks back to back with no server running (how far "
-              f"this divisor moves by itself): {first:.1f} and {before:.1f} ms")
+              f"this divisor moves by itself): {first:.1f} and {second:.1f} ms")
         for label, cache, keepalive, client in variants:
             proc, base = start_server(args.index_dir, cache=cache)
             loads, ratios, divisors = [], [], []
@@ -202,10 +210,13 @@ def main() -> None:
                 # warm the server's threads and arenas, and its small per-string caches (folded text, a question's
                 # measure: microseconds) with every question, as the in-process divisor's are: every load then
                 # finds the server as the next one does (the query-vector cache stays off unless `cache`)
-                warm = run_load(base, queries, 2, (len(queries) + 1) // 2)["n"]
+                warmup = run_load(base, queries, 2, (len(queries) + 1) // 2)
+                if warmup["errors"]:
+                    raise SystemExit(f"the warm-up of {label!r} failed: {warmup['errors'][:3]}")
+                before = divisor_block(engine, block)
                 for _ in range(args.http_rounds):
                     lr = run_load(base, queries, args.clients, args.requests, keepalive=keepalive, client=client)
-                    after = single_block(engine, block)  # the server idle now, its threads asleep
+                    after = divisor_block(engine, block)
                     loads.append(lr)
                     ratios.append(lr["p50"] / ((before + after) / 2))
                     divisors.append((before, after))
@@ -213,15 +224,14 @@ def main() -> None:
                 rss = rss_mb(proc.pid)
             finally:
                 stop_server(proc)
-            time.sleep(2)  # the server's exit is not the next block's cost
-            before = single_block(engine, block)
+            time.sleep(2)  # the server's exit is not the next variant's cost
             n, errors = sum(x["n"] for x in loads), sum(len(x["errors"]) for x in loads)
             p50s = [x["p50"] for x in loads]
             print(f"HTTP {args.clients} clients x {args.requests} searches, {label}, {len(loads)} loads: {n} requests, "
                   f"errors {errors}, {med([x['rps'] for x in loads]):.1f} req/s, p50 {med(p50s):.1f} ms "
                   f"({min(p50s):.1f}-{max(p50s):.1f}), p95 {med([x['p95'] for x in loads]):.1f} ms (medians of the "
                   f"loads); the clients' own CPU {med([x['client_cpu_ms'] for x in loads]):.2f} ms a request; "
-                  f"server RSS after {n + warm} searches {rss:.0f} MB")
+                  f"server RSS after {n + warmup['n']} searches {rss:.0f} MB")
             x, y = med(ratios), med(p50s) / single
             print(f"ratio: HTTP p50 under load / in-process single hybrid search p50 just before and after it = "
                   f"{x:.3f}x paired, median of {len(ratios)} loads ({min(ratios):.3f}-{max(ratios):.3f}; divisors "

@@ -16,8 +16,9 @@ Last, where each thread's time goes under that load (`--schedstat-rounds` loads 
 running, waiting on the run queue for a core, and asleep (the rest of the load's wall time: waiting for the GIL,
 for work, for a lock), and their context switches; once with the query-vector cache off, once with every
 question's vector cached (no model run: what the model's passes through the cores' caches cost the rest). The
-search threads are the threads other than the main one that ran at least a quarter of the load's server CPU
-(the two search workers; the query-log writer and the index watcher run far less).
+search threads are the server's default number of search slots (2) of threads other than the main one that ran
+longest in the load (the search workers; the query-log writer and the index watcher run far less). "Asleep" is
+all a thread did not run or wait for a core: the GIL, an empty queue, a lock; it does not tell them apart.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ import time
 import urllib.parse
 
 from ab import cpu_ticks
-from common import ROOT
+from common import ROOT, at_least_one
 from load import questions, run_load, start_server, stop_server
+
+from reportsearch.web.slots import SEARCH_SLOTS
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -73,9 +76,10 @@ def thread_split(pid: int, before: dict, after: dict, wall: float, n: int) -> di
     """Per request, for the event loop ("loop") and the search threads together ("search"): ms running, ms on
     the run queue, ms asleep (wall time less the other two), voluntary and involuntary switches."""
     deltas = {t: [a - b for a, b in zip(v, before[t])] for t, v in after.items() if t in before}
-    total = sum(d[0] for d in deltas.values())
-    groups = {"loop": [deltas[pid]],
-              "search": [d for t, d in deltas.items() if t != pid and d[0] >= total / 4]}
+    if pid not in deltas:
+        raise SystemExit(f"no schedstat for the server's threads (/proc/{pid}/task/*/schedstat): a kernel without it")
+    others = sorted((d for t, d in deltas.items() if t != pid), key=lambda d: d[0], reverse=True)
+    groups = {"loop": [deltas[pid]], "search": others[:SEARCH_SLOTS]}
     out = {}
     for name, ds in groups.items():
         run_ms, wait_ms = sum(d[0] for d in ds) / 1e6, sum(d[1] for d in ds) / 1e6
@@ -125,7 +129,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index-dir", default=str(ROOT / "index"))
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--schedstat-rounds", type=int, default=3, help="loads per setting for the per-thread split")
+    ap.add_argument("--schedstat-rounds", type=at_least_one, default=3,
+                    help="loads per setting for the per-thread split")
     args = ap.parse_args()
     qs = questions()
 
