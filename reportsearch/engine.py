@@ -27,7 +27,8 @@ from .store import IndexStore, ingest_command, load_index, read_manifest
 from .textnorm import fold
 from .timeref import (TimeRef, answers_another_time, asks_plan, covered, covered_year, in_library,
                       is_relative_time_word, prefer_newest, prefer_time, question_time, question_years)
-from .tokenize import content_words, nothing_to_look_for, query_terms, strip_question_words, tokenize
+from .tokenize import (content_words, join_digit_groups, nothing_to_look_for, query_terms, strip_question_words,
+                       tokenize)
 
 log = logging.getLogger(__name__)
 MODES = ("hybrid", "semantic", "keyword")
@@ -281,7 +282,7 @@ class SearchEngine:
         return {y for y in (self._doc_year[d] for d in kept) if y is not None}
 
     def _keyword_query(self, q: str) -> tuple[str, list[str]]:
-        fq = strip_question_words(fold(q))
+        fq = join_digit_groups(strip_question_words(fold(q)))
         extra = expand(fq, self.glossary) if self.config.glossary else []
         return fq, extra
 

@@ -41,6 +41,18 @@ def tokenize(text: str, scheme: str = DEFAULT_SCHEME, folded: bool = False) -> l
     return out
 
 
+# a number written with thousands separators, as folded (`13,710`, `１３，７１０` -> `13,710`, `1,234.5`): reports
+# write `13710`. Not `2022,2023` (four digits before a comma), `1,2` or `5,60` (groups of three only), `v1,234`; a
+# comma that only separates it from other words (`乙类乙管,13,710,`) stays
+_GROUPED = re.compile(r"(?<![\d.a-z])(?<!\d,)\d{1,3}(?:,\d{3})+(?!\d|,\d)")
+
+
+def join_digit_groups(folded_query: str) -> str:
+    """A query's numbers without their thousands separators (`13,710` -> `13710`), as the reports write them and
+    the keyword index holds them: split at the comma, `13,710` found every passage with a 13 or a 710 in it."""
+    return _GROUPED.sub(lambda m: m.group().replace(",", ""), folded_query)
+
+
 def strip_question_words(folded_query: str) -> str:
     for w in QUESTION_WORDS:
         folded_query = folded_query.replace(w, " ")

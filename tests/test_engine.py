@@ -11,6 +11,9 @@ from reportsearch.errors import QueryError
 GOLDEN = [
     ("5G基站", ("keyword", "hybrid"), "新增5G基站65座"),
     ("13710", ("keyword", "hybrid"), "13710"),
+    # as staff may type it, with a thousands separator (split at the comma it found 13s and 710s: low confidence)
+    ("13,710", ("keyword", "hybrid"), "13710"),
+    ("１３，７１０", ("keyword", "hybrid"), "13710"),
     ("426.8亿元", ("keyword", "hybrid"), "地区生产总值完成426.8亿元"),
     ("乙类乙管", ("keyword", "semantic", "hybrid"), "乙类乙管"),
     ("LNG", ("keyword", "hybrid"), "LNG调峰储备中心"),
@@ -33,6 +36,13 @@ def test_golden_top_passage(engine, query, modes, expected):
     for mode in modes:
         top = engine.search(query, mode=mode, top_k=1).results[0]
         assert expected in top.passage.text, (mode, top.passage.text)
+
+
+def test_a_number_with_thousands_separators_is_found_and_marked_as_written(engine):
+    r = engine.search("13,710")
+    assert not r.low_confidence and r.query == "13,710"  # the query shown as typed
+    top = r.results[0]
+    assert top.missing == () and any(top.passage.text[a:b] == "13710" for a, b in top.highlights), top.highlights
 
 
 def test_result_shape_is_the_shared_json(engine):

@@ -11,7 +11,7 @@ from reportsearch.keyword import KeywordIndex
 from reportsearch.metrics import hit_at, is_relevant, match_key, mrr_at, ndcg_at, score_ranking
 from reportsearch.web.render import mark_text
 from reportsearch.textnorm import fold, split_sentences
-from reportsearch.tokenize import content_words, query_terms, tokenize
+from reportsearch.tokenize import content_words, join_digit_groups, query_terms, tokenize
 
 
 # ---------------------------------------------------------------- fusion
@@ -75,6 +75,18 @@ def test_tokenizer_cuts_a_clause_without_spaces():
 def test_tokens_for_numbers_and_latin():
     toks = tokenize("地区生产总值完成426.8亿元，LNG 5G")
     assert {"426.8", "亿元", "lng", "5g"} <= set(toks)
+
+
+def test_a_query_number_loses_its_thousands_separators_and_nothing_else():
+    cases = {"13,710": "13710", "1,234.5亿": "1234.5亿", "12,345,678元": "12345678元", "13,710,": "13710,",
+             "乙类乙管,13,710,乙类": "乙类乙管,13710,乙类",
+             # not thousands separators: a list of years, groups not of three, a version, a list of numbers
+             "2022,2023年": "2022,2023年", "1,2": "1,2", "5,60": "5,60", "13,7100": "13,7100", "v1,234": "v1,234",
+             "1,234,56": "1,234,56"}
+    for q, joined in cases.items():
+        assert join_digit_groups(fold(q)) == joined, q
+    assert join_digit_groups(fold("１３，７１０")) == "13710"  # full-width, folded first
+    assert tokenize(join_digit_groups(fold("13,710"))) == ["13710"]
 
 
 def test_query_terms_drop_question_words():
