@@ -50,3 +50,17 @@ def test_a_version_that_does_not_load_is_tried_once(tmp_path):
     watcher = IndexWatcher(index, lambda: serving[0], load, lambda e: serving.__setitem__(0, e), poll=3600)
     _build(index, TEXT + "\n提高公卫水平。\n")
     assert not watcher.check() and not watcher.check() and len(tries) == 1 and serving[0].version == 1
+
+
+def test_the_swap_is_logged_with_its_passage_count(tmp_path, caplog):
+    index = tmp_path / "index"
+    _build(index, "坚持教育优先。\n")
+    serving = [SearchEngine.load(index, embedder=FakeEmbedder())]
+    watcher = IndexWatcher(index, lambda: serving[0], lambda d: SearchEngine.load(d, embedder=FakeEmbedder()),
+                           lambda e: serving.__setitem__(0, e), poll=3600)
+    shutil.rmtree(index)
+    _build(index, "扩大家庭医生签约。\n")
+    assert serving[0].store.count == 1
+    with caplog.at_level("WARNING"):
+        assert watcher.check()
+    assert serving[0].store.count == 1 and "now serving index version 1 (1 passage)" in caplog.text  # not "passages"

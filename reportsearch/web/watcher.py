@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..store import manifest_identity
+from .slots import counted
 
 log = logging.getLogger("reportsearch")
 
@@ -60,8 +61,8 @@ class IndexWatcher:
             return False
         self.on_swap(engine)
         self.failed = None
-        log.warning("now serving index version %s (%d passages)", getattr(engine, "version", version),
-                    getattr(getattr(engine, "store", None), "count", 0))
+        log.warning("now serving index version %s (%s)", getattr(engine, "version", version),
+                    counted(getattr(getattr(engine, "store", None), "count", 0), "passage"))
         return True
 
     def _run(self) -> None:
