@@ -27,8 +27,8 @@ from .store import IndexStore, ingest_command, load_index, read_manifest
 from .textnorm import fold
 from .timeref import (TimeRef, answers_another_time, asks_plan, covered, covered_year, in_library,
                       is_relative_time_word, prefer_newest, prefer_time, question_time, question_years)
-from .tokenize import (content_words, join_digit_groups, nothing_to_look_for, query_terms, strip_question_words,
-                       tokenize)
+from .tokenize import (content_words, grouped_numbers, join_digit_groups, nothing_to_look_for, query_terms,
+                       strip_question_words, tokenize)
 
 log = logging.getLogger(__name__)
 MODES = ("hybrid", "semantic", "keyword")
@@ -282,9 +282,11 @@ class SearchEngine:
         return {y for y in (self._doc_year[d] for d in kept) if y is not None}
 
     def _keyword_query(self, q: str) -> tuple[str, list[str]]:
-        fq = join_digit_groups(strip_question_words(fold(q)))
+        folded = strip_question_words(fold(q))
+        fq = join_digit_groups(folded)
         extra = expand(fq, self.glossary) if self.config.glossary else []
-        return fq, extra
+        # `13,710` is looked for as 13710, and as written: a report that writes it so is indexed in pieces
+        return fq, extra + grouped_numbers(folded)
 
     def _keyword_scores(self, fq: str, extra: list[str]) -> np.ndarray:
         tokens = tokenize(" ".join([fq, *extra]), self.store.keyword.scheme, folded=True)
@@ -460,7 +462,7 @@ class SearchEngine:
         best = 0.0
         for h in hits[:3]:
             p = h.passage
-            text = self.folded[self.row_of[p.id]]
+            text = join_digit_groups(self.folded[self.row_of[p.id]])  # `1,234万元` holds the query's 1234
             # a year is also found in a passage about that year: `2023年教育` under 二、2023年工作安排
             about = covered_year(p.section, p.year)[1] if years else None
             got = sum(wt for w, wt in weights.items()
@@ -474,7 +476,7 @@ class SearchEngine:
         nums = numbers(fq, question_years(fq))
         if not nums or not hits:
             return False
-        tops = [self.folded[self.row_of[h.passage.id]].replace(" ", "") for h in hits[:3]]
+        tops = [join_digit_groups(self.folded[self.row_of[h.passage.id]]).replace(" ", "") for h in hits[:3]]
         return any(not any(n in t for t in tops) for n in nums)
 
     def out_of_time(self, fq: str, hits: list[Hit], words: list[str] | None = None, ref: TimeRef | None = None,

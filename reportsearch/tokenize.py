@@ -42,15 +42,23 @@ def tokenize(text: str, scheme: str = DEFAULT_SCHEME, folded: bool = False) -> l
 
 
 # a number written with thousands separators, as folded (`13,710`, `１３，７１０` -> `13,710`, `1,234.5`): reports
-# write `13710`. Not `2022,2023` (four digits before a comma), `1,2` or `5,60` (groups of three only), `v1,234`; a
-# comma that only separates it from other words (`乙类乙管,13,710,`) stays
-_GROUPED = re.compile(r"(?<![\d.a-z])(?<!\d,)\d{1,3}(?:,\d{3})+(?!\d|,\d)")
+# write `13710`. Not `2022,2023` (four digits before a comma), `1,2` or `5,60` (groups of three only), `v1,234`,
+# `0,123`; a comma that only separates it from other words (`乙类乙管,13,710,`) stays. A list written with commas
+# (`100,200,300`) reads as one number: a list is written with 、
+_GROUPED = re.compile(r"(?<![\d.a-z])(?<!\d,)[1-9]\d{0,2}(?:,\d{3})+(?!\d|,\d)")
 
 
-def join_digit_groups(folded_query: str) -> str:
-    """A query's numbers without their thousands separators (`13,710` -> `13710`), as the reports write them and
-    the keyword index holds them: split at the comma, `13,710` found every passage with a 13 or a 710 in it."""
-    return _GROUPED.sub(lambda m: m.group().replace(",", ""), folded_query)
+def join_digit_groups(folded: str) -> str:
+    """Folded text's numbers without their thousands separators (`13,710` -> `13710`): a query's, as most
+    reports write them (split at the comma, `13,710` found every passage with a 13 or a 710 in it), and a
+    passage's where a number is compared with the query's (engine.coverage, number_not_found)."""
+    return _GROUPED.sub(lambda m: m.group().replace(",", ""), folded) if "," in folded else folded
+
+
+def grouped_numbers(folded: str) -> list[str]:
+    """The numbers written with thousands separators (`1,234`): kept as extra keyword terms beside the joined
+    form, since the keyword index holds such a passage's number in pieces (`1`, `234`)."""
+    return _GROUPED.findall(folded) if "," in folded else []
 
 
 def strip_question_words(folded_query: str) -> str:

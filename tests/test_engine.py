@@ -4,6 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import fake_engine
 from reportsearch.engine import MAX_QUERY_CHARS
 from reportsearch.errors import QueryError
 
@@ -43,6 +44,31 @@ def test_a_number_with_thousands_separators_is_found_and_marked_as_written(engin
     assert not r.low_confidence and r.query == "13,710"  # the query shown as typed
     top = r.results[0]
     assert top.missing == () and any(top.passage.text[a:b] == "13710" for a, b in top.highlights), top.highlights
+
+
+def test_a_grouped_number_finds_a_passage_written_either_way(tmp_path):
+    """The keyword index holds `1,234万元` in pieces (1, 234): a query's grouped number is looked for joined and
+    as written, and compared with the passages' numbers joined (coverage, a figure not found)."""
+    e = fake_engine(tmp_path, "沁水县2023年政府工作报告.txt",
+                    "一、回顾\n\n（一）投资\n\n全年完成投资1,234万元，增长5%。\n\n新建学校投资234万元。\n\n"
+                    "修路投资1234万元。\n\n（二）民生\n\n坚持教育优先。完成桃园小学主体。\n")
+    r = e.search("1,234万元", mode="keyword")
+    assert not r.low_confidence
+    tops = {h.passage.text.split("万元")[0]: h for h in r.results[:2]}  # both forms, ahead of 234万元
+    assert set(tops) == {"全年完成投资1,234", "修路投资1234"}, list(tops)
+    assert all(h.missing == () for h in tops.values())
+    grouped = tops["全年完成投资1,234"]
+    assert "1,234万元" in [grouped.passage.text[a:b] for a, b in grouped.highlights]
+    lone = next(h for h in r.results if h.passage.text.startswith("新建学校"))
+    assert lone.missing == ("1,234",)  # 234 is not 1,234
+    # the other way round: a passage's `1,234万元` holds the number `1234万元` asks for (not flagged as a figure
+    # the reports lack)
+    only = fake_engine(tmp_path / "only", "沁水县2023年政府工作报告.txt",
+                       "一、回顾\n\n（一）投资\n\n全年完成投资1,234万元，增长5%。\n\n新建学校投资234万元。\n\n"
+                       "（二）民生\n\n坚持教育优先。完成桃园小学主体。\n")
+    r = only.search("1234万元", mode="keyword")
+    assert any(h.passage.text.startswith("全年完成投资1,234") for h in r.results[:3])
+    assert not r.low_confidence and not only.number_not_found("1234万元", list(r.results))
 
 
 def test_result_shape_is_the_shared_json(engine):

@@ -11,7 +11,7 @@ from reportsearch.keyword import KeywordIndex
 from reportsearch.metrics import hit_at, is_relevant, match_key, mrr_at, ndcg_at, score_ranking
 from reportsearch.web.render import mark_text
 from reportsearch.textnorm import fold, split_sentences
-from reportsearch.tokenize import content_words, join_digit_groups, query_terms, tokenize
+from reportsearch.tokenize import content_words, grouped_numbers, join_digit_groups, query_terms, tokenize
 
 
 # ---------------------------------------------------------------- fusion
@@ -82,11 +82,14 @@ def test_a_query_number_loses_its_thousands_separators_and_nothing_else():
              "乙类乙管,13,710,乙类": "乙类乙管,13710,乙类",
              # not thousands separators: a list of years, groups not of three, a version, a list of numbers
              "2022,2023年": "2022,2023年", "1,2": "1,2", "5,60": "5,60", "13,7100": "13,7100", "v1,234": "v1,234",
-             "1,234,56": "1,234,56"}
+             "1,234,56": "1,234,56", "0,123": "0,123",
+             # a list written with commas reads as one number (a list is written with 、)
+             "100,200,300": "100200300"}
     for q, joined in cases.items():
         assert join_digit_groups(fold(q)) == joined, q
     assert join_digit_groups(fold("１３，７１０")) == "13710"  # full-width, folded first
     assert tokenize(join_digit_groups(fold("13,710"))) == ["13710"]
+    assert grouped_numbers(fold("投资1,234万元和13，710")) == ["1,234", "13,710"] and grouped_numbers("13710") == []
 
 
 def test_query_terms_drop_question_words():
