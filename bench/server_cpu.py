@@ -90,6 +90,8 @@ def thread_split(pid: int, before: dict, after: dict, wall: float, n: int) -> di
 
 
 def per_thread(index_dir: str, qs: list[str], rounds: int) -> None:
+    if os.environ.get("REPORTSEARCH_ORT_THREADS", "1") not in ("", "1"):
+        print("warning: REPORTSEARCH_ORT_THREADS is set: onnxruntime's own threads may be counted as search threads")
     for cache in (False, True):
         proc, base = start_server(index_dir, cache=cache)
         loads = []
