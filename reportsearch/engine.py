@@ -459,10 +459,13 @@ class SearchEngine:
         weights = {w: self._idf(w) for w in words}
         total = sum(weights.values())
         years = {w: int(w) for w in words if _YEAR_WORD.fullmatch(w)}
+        digits = any(c.isdigit() for w in words for c in w)
         best = 0.0
         for h in hits[:3]:
             p = h.passage
-            text = join_digit_groups(self.folded[self.row_of[p.id]])  # `1,234万元` holds the query's 1234
+            text = self.folded[self.row_of[p.id]]
+            if digits:  # `1,234万元` holds the query's 1234
+                text = join_digit_groups(text)
             # a year is also found in a passage about that year: `2023年教育` under 二、2023年工作安排
             about = covered_year(p.section, p.year)[1] if years else None
             got = sum(wt for w, wt in weights.items()

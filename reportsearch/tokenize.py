@@ -45,7 +45,8 @@ def tokenize(text: str, scheme: str = DEFAULT_SCHEME, folded: bool = False) -> l
 # write `13710`. Not `2022,2023` (four digits before a comma), `1,2` or `5,60` (groups of three only), `v1,234`,
 # `0,123`; a comma that only separates it from other words (`乙类乙管,13,710,`) stays. A list written with commas
 # (`100,200,300`) reads as one number: a list is written with 、
-_GROUPED = re.compile(r"(?<![\d.a-z])(?<!\d,)[1-9]\d{0,2}(?:,\d{3})+(?!\d|,\d)")
+# (the lookbehinds after the first digit: tried at digits only, 10x faster on a passage than before it)
+_GROUPED = re.compile(r"[1-9](?<![\d.a-z][1-9])(?<!\d,[1-9])\d{0,2}(?:,\d{3})+(?!\d|,\d)")
 
 
 def join_digit_groups(folded: str) -> str:
