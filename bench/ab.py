@@ -22,14 +22,8 @@ import statistics
 import time
 from pathlib import Path
 
-from common import ROOT
+from common import ROOT, busy_share, cpu_ticks
 from load import CLIENTS, questions, run_load, start_server, stop_server
-
-
-def cpu_ticks() -> tuple[int, int]:
-    """(all, idle + iowait) jiffies of the machine since boot."""
-    v = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return sum(v), v[3] + v[4]
 
 
 def main() -> int:
@@ -64,7 +58,7 @@ def main() -> int:
             finally:
                 stop_server(proc)
             time.sleep(1)  # let it finish exiting: its teardown is not the next side's cost
-            x["busy"] = 100 * (1 - (after[1] - before[1]) / max(1, after[0] - before[0]))
+            x["busy"] = 100 * busy_share(before, after)
             errors += len(x["errors"])
             results[name].append(x)
             print(f"round {r + 1} {name}: {x['rps']:.1f} req/s, p50 {x['p50']:.1f} ms, p95 {x['p95']:.1f} ms, "

@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmark scripts: timing, percentiles, RSS."""
+"""Helpers shared by the benchmark scripts: timing, percentiles, RSS, how busy the cores were."""
 
 from __future__ import annotations
 
@@ -42,3 +42,14 @@ def at_least_one(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
     return n
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(all, idle + iowait) jiffies of the machine since boot."""
+    v = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(v), v[3] + v[4]
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the machine's cores busy between two `cpu_ticks()` readings, 0..1."""
+    return 1 - (after[1] - before[1]) / max(1, after[0] - before[0])

@@ -32,7 +32,7 @@ import threading
 import time
 
 from common import ROOT, at_least_one, med, peak_rss_mb, percentile, timed
-from load import questions, rss_mb, run_load, start_server, stop_server
+from load import ask_every_question, questions, rss_mb, run_load, start_server, stop_server
 
 from reportsearch.engine import MODES, SearchEngine
 from reportsearch.web.server import load_or_build
@@ -210,7 +210,7 @@ def main() -> None:
                 # warm the server's threads and arenas, and its small per-string caches (folded text, a question's
                 # measure: microseconds) with every question, as the in-process divisor's are: every load then
                 # finds the server as the next one does (the query-vector cache stays off unless `cache`)
-                warmup = run_load(base, queries, 2, (len(queries) + 1) // 2)
+                warmup = ask_every_question(base, queries)
                 if warmup["errors"]:
                     raise SystemExit(f"the warm-up of {label!r} failed: {warmup['errors'][:3]}")
                 before = divisor_block(engine, block)

@@ -30,9 +30,8 @@ import statistics
 import time
 import urllib.parse
 
-from ab import cpu_ticks
-from common import ROOT, at_least_one
-from load import questions, run_load, start_server, stop_server
+from common import ROOT, at_least_one, busy_share, cpu_ticks
+from load import ask_every_question, questions, run_load, start_server, stop_server
 
 from reportsearch.web.slots import SEARCH_SLOTS
 
@@ -96,13 +95,12 @@ def per_thread(index_dir: str, qs: list[str], rounds: int) -> None:
         proc, base = start_server(index_dir, cache=cache)
         loads = []
         try:
-            run_load(base, qs, 2, (len(qs) + 1) // 2)  # every question once: with the cache on, all hit after
+            ask_every_question(base, qs)  # with the cache on, every later search hits
             for _ in range(rounds):
                 a, ticks, t = thread_times(proc.pid), cpu_ticks(), time.perf_counter()
                 lr = run_load(base, qs, 8, 25)
                 wall, b, ticks2 = time.perf_counter() - t, thread_times(proc.pid), cpu_ticks()
-                busy = 1 - (ticks2[1] - ticks[1]) / max(1, ticks2[0] - ticks[0])
-                loads.append((lr, busy, thread_split(proc.pid, a, b, wall, lr["n"])))
+                loads.append((lr, busy_share(ticks, ticks2), thread_split(proc.pid, a, b, wall, lr["n"])))
         finally:
             stop_server(proc)
         setting = "every query vector cached (no model run)" if cache else "query-vector cache off"
